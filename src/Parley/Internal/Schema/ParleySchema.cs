@@ -1,0 +1,157 @@
+namespace Parley.Internal.Schema;
+
+/// <summary>Parley's schema, declared once: the ordered migrations. The live database must match what the applied
+/// version declares; every engine compiles the same operations through its dialect.</summary>
+internal static class ParleySchema
+{
+    public const string HistoryTable = "parley_schema_history";
+
+    public static IReadOnlyList<Migration> Migrations { get; } = [V1Core()];
+
+    public static int Head => Migrations[^1].Version;
+
+    private static ColumnDef Col(string name, ColumnType type, int length = 0, bool nullable = true, DefaultValue? def = null) =>
+        new(name, type, length, nullable, def);
+
+    private static ColumnDef Req(string name, ColumnType type, int length = 0, DefaultValue? def = null) =>
+        new(name, type, length, Nullable: false, def);
+
+    private static Migration V1Core()
+    {
+        var sessions = new TableDef("parley_sessions",
+        [
+            Req("id", ColumnType.Text, 64),
+            Req("kind", ColumnType.Text, 32, DefaultValue.Of("chat")),
+            Col("title", ColumnType.Text, 200),
+            Col("tenant", ColumnType.Text, 128),
+            Col("user_account", ColumnType.Text, 255),
+            Req("status", ColumnType.Text, 16, DefaultValue.Of("active")),
+            Req("started_at", ColumnType.Timestamp),
+            Col("ended_at", ColumnType.Timestamp),
+            Req("updated_at", ColumnType.Timestamp),
+            Col("metadata", ColumnType.Json),
+            Req("message_count", ColumnType.Integer, def: DefaultValue.Of(0)),
+            Col("first_message_at", ColumnType.Timestamp),
+            Col("last_message_at", ColumnType.Timestamp),
+            Req("last_seq", ColumnType.Integer, def: DefaultValue.Of(0)),
+            Req("agent_read_seq", ColumnType.Integer, def: DefaultValue.Of(0)),
+            Req("user_read_seq", ColumnType.Integer, def: DefaultValue.Of(0)),
+            Req("unread_for_agent", ColumnType.Integer, def: DefaultValue.Of(0)),
+            Req("unread_for_user", ColumnType.Integer, def: DefaultValue.Of(0)),
+        ], ["id"], []);
+
+        // Per-session counts by current status, channel and template: the summary's status_counts,
+        // channels_used and templates_used, kept in the same transaction as each write.
+        var facets = new TableDef("parley_session_facets",
+        [
+            Req("session_id", ColumnType.Text, 64),
+            Req("facet", ColumnType.Text, 16),
+            Req("value", ColumnType.Text, 128),
+            Req("n", ColumnType.Integer, def: DefaultValue.Of(0)),
+        ], ["session_id", "facet", "value"], [new(["session_id"], "parley_sessions", ["id"], CascadeDelete: true)]);
+
+        var messages = new TableDef("parley_messages",
+        [
+            Req("row_id", ColumnType.Serial),
+            Req("id", ColumnType.Text, 64),
+            Req("session_id", ColumnType.Text, 64),
+            Req("session_seq", ColumnType.Integer),
+            Col("idempotency_key", ColumnType.Text, 128),
+            Req("direction", ColumnType.Text, 16),
+            Req("sender_type", ColumnType.Text, 16),
+            Col("sender_id", ColumnType.Text, 255),
+            Col("sender_name", ColumnType.Text, 255),
+            Req("channel", ColumnType.Text, 32),
+            Col("recipient", ColumnType.Text, 320),
+            Col("template", ColumnType.Text, 128),
+            Col("subject", ColumnType.Text, 998),
+            Req("content", ColumnType.LongText),
+            Req("status", ColumnType.Text, 16),
+            Col("sent_at", ColumnType.Timestamp),
+            Col("delivered_at", ColumnType.Timestamp),
+            Col("read_at", ColumnType.Timestamp),
+            Col("failed_at", ColumnType.Timestamp),
+            Col("cancelled_at", ColumnType.Timestamp),
+            Req("sent_implied", ColumnType.Boolean, def: DefaultValue.Of(false)),
+            Req("delivered_implied", ColumnType.Boolean, def: DefaultValue.Of(false)),
+            Col("provider_message_id", ColumnType.Text, 255),
+            Col("error_code", ColumnType.Text, 128),
+            Col("error_message", ColumnType.Text, 4000),
+            Col("error_at", ColumnType.Timestamp),
+            Col("metadata", ColumnType.Json),
+            Req("created_at", ColumnType.Timestamp),
+            Req("updated_at", ColumnType.Timestamp),
+        ], ["row_id"], [new(["session_id"], "parley_sessions", ["id"], CascadeDelete: true)]);
+
+        var events = new TableDef("parley_message_events",
+        [
+            Req("id", ColumnType.Serial),
+            Req("message_id", ColumnType.Text, 64),
+            Req("status", ColumnType.Text, 16),
+            Req("occurred_at", ColumnType.Timestamp),
+            Req("recorded_at", ColumnType.Timestamp),
+            Req("source", ColumnType.Text, 32),
+            Col("error_code", ColumnType.Text, 128),
+            Col("error_message", ColumnType.Text, 4000),
+            Col("detail", ColumnType.Json),
+            Req("applied", ColumnType.Boolean),
+            Req("outcome", ColumnType.Text, 16),
+        ], ["id"], [new(["message_id"], "parley_messages", ["id"], CascadeDelete: true)]);
+
+        var parked = new TableDef("parley_parked_reports",
+        [
+            Req("id", ColumnType.Serial),
+            Req("provider_message_id", ColumnType.Text, 255),
+            Col("channel", ColumnType.Text, 32),
+            Req("status", ColumnType.Text, 16),
+            Req("occurred_at", ColumnType.Timestamp),
+            Req("received_at", ColumnType.Timestamp),
+            Req("source", ColumnType.Text, 32),
+            Col("error_code", ColumnType.Text, 128),
+            Col("error_message", ColumnType.Text, 4000),
+            Col("detail", ColumnType.Json),
+        ], ["id"], []);
+
+        var systemEvents = new TableDef("parley_system_events",
+        [
+            Req("id", ColumnType.Serial),
+            Req("level", ColumnType.Text, 16),
+            Req("source", ColumnType.Text, 32),
+            Req("event", ColumnType.Text, 64),
+            Col("detail", ColumnType.Json),
+            Req("at", ColumnType.Timestamp),
+        ], ["id"], []);
+
+        List<MigrationOp> up =
+        [
+            new CreateTable(sessions),
+            new CreateIndex(new("ix_parley_sessions_updated", "parley_sessions", ["updated_at"])),
+            new CreateIndex(new("ix_parley_sessions_tenant", "parley_sessions", ["tenant", "updated_at"])),
+            new CreateTable(facets),
+            new CreateTable(messages),
+            new CreateIndex(new("ux_parley_messages_id", "parley_messages", ["id"], Unique: true)),
+            new CreateIndex(new("ux_parley_messages_session_seq", "parley_messages", ["session_id", "session_seq"], Unique: true)),
+            new CreateIndex(new("ux_parley_messages_idempotency", "parley_messages", ["session_id", "idempotency_key"], Unique: true, Where: "idempotency_key IS NOT NULL")),
+            new CreateIndex(new("ux_parley_messages_provider", "parley_messages", ["provider_message_id", "channel"], Unique: true, Where: "provider_message_id IS NOT NULL")),
+            new CreateIndex(new("ix_parley_messages_status", "parley_messages", ["status"])),
+            new CreateIndex(new("ix_parley_messages_created", "parley_messages", ["created_at"])),
+            new CreateIndex(new("ix_parley_messages_recipient", "parley_messages", ["recipient"], Where: "recipient IS NOT NULL")),
+            new CreateTable(events),
+            new CreateIndex(new("ix_parley_message_events_message", "parley_message_events", ["message_id", "status", "occurred_at"])),
+            new CreateTable(parked),
+            new CreateIndex(new("ix_parley_parked_reports_provider", "parley_parked_reports", ["provider_message_id"])),
+            new CreateIndex(new("ix_parley_parked_reports_received", "parley_parked_reports", ["received_at"])),
+            new CreateTable(systemEvents),
+        ];
+        List<MigrationOp> down =
+        [
+            new DropTable("parley_system_events"),
+            new DropTable("parley_parked_reports"),
+            new DropTable("parley_message_events"),
+            new DropTable("parley_messages"),
+            new DropTable("parley_session_facets"),
+            new DropTable("parley_sessions"),
+        ];
+        return new Migration(1, "core ledger", up, down);
+    }
+}

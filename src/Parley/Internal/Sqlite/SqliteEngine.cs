@@ -1,0 +1,55 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Parley.Internal.Schema;
+
+namespace Parley.Internal.Sqlite;
+
+/// <summary>Opens a SQLite database for a ledger: the writer's connection (WAL, the configured synchronous mode,
+/// foreign keys on, a busy timeout) with the schema startup mode applied, and the read connections' string.</summary>
+internal static class SqliteEngine
+{
+    public static (SqliteWriteStore Writer, SqliteReadStore Reader, int Version) Open(string path, LedgerOptions options)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is not null && !Directory.Exists(dir))
+            throw new ArgumentException($"the directory of sqlite:{path} does not exist ({dir}).", "database");
+
+        var writeCs = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+        var conn = new SqliteConnection(writeCs);
+        try
+        {
+            conn.Open();
+            Pragma(conn, "journal_mode = WAL");
+            Pragma(conn, $"synchronous = {(options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}");
+            Pragma(conn, "foreign_keys = ON");
+            Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
+            var version = SqliteMigrator.Run(conn, options.Schema, options.TimeProvider, ParleySchema.Migrations);
+            var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+            return (new SqliteWriteStore(conn), new SqliteReadStore(readCs), version);
+        }
+        catch (SqliteException e)
+        {
+            conn.Dispose();
+            throw new ParleyException($"cannot open sqlite:{path}: {e.Message}", e);
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    private static void Pragma(SqliteConnection conn, string pragma)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA " + pragma;
+        cmd.ExecuteNonQuery();
+    }
+}

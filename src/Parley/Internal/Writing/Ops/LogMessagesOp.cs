@@ -1,0 +1,100 @@
+using Parley.Internal.Lifecycle;
+
+namespace Parley.Internal.Writing.Ops;
+
+/// <summary>A message checked and ready to store: its row (id and times already assigned) and its initial status
+/// report when that is not <c>pending</c>.</summary>
+internal sealed record PlannedMessage(MessageRow Row, bool ClientGaveId, ValidReport? Initial);
+
+/// <summary>Logs one or many messages into one session, all or nothing. Repeats (a stored id or idempotency key)
+/// return the stored message unchanged. Result: <c>(MessageRow Row, bool Created)[]</c> in input order, plus the
+/// session's read markers for <c>read_by_*</c>.</summary>
+internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp
+{
+    public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq);
+
+    protected override object? Run(WriteBatch batch)
+    {
+        var session = batch.RequireSession(sessionId);
+        var store = batch.Store;
+        var results = new (MessageRow Row, bool Created)[messages.Count];
+
+        // Checks first: find repeats and provider id conflicts before anything is written.
+        Dictionary<string, MessageRow>? byId = null, byKey = null, byProvider = null;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i].Row;
+            MessageRow? existing = null;
+            if (messages[i].ClientGaveId)
+            {
+                existing = byId?.GetValueOrDefault(m.Id) ?? store.FindMessage(m.Id);
+                if (existing is not null && existing.SessionId != sessionId)
+                    throw new ParleyConflictException($"message id '{m.Id}' is already used in another session.");
+            }
+            if (existing is null && m.IdempotencyKey is not null)
+                existing = byKey?.GetValueOrDefault(m.IdempotencyKey) ?? store.FindMessageByKey(sessionId, m.IdempotencyKey);
+            if (existing is null && m.ProviderMessageId is not null)
+            {
+                var providerKey = m.Channel + "\n" + m.ProviderMessageId;
+                if ((byProvider?.ContainsKey(providerKey) ?? false) || store.FindMessagesByProvider(m.ProviderMessageId, m.Channel).Count > 0)
+                    throw new ParleyConflictException($"provider id '{m.ProviderMessageId}' already belongs to another {m.Channel} message.");
+                (byProvider ??= new(StringComparer.Ordinal))[providerKey] = m;
+            }
+            if (existing is not null)
+            {
+                results[i] = (existing, false);
+                continue;
+            }
+            results[i] = (m, true);
+            if (messages[i].ClientGaveId) (byId ??= new(StringComparer.Ordinal))[m.Id] = m;
+            if (m.IdempotencyKey is not null) (byKey ??= new(StringComparer.Ordinal))[m.IdempotencyKey] = m;
+        }
+
+        var row = session.Row;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!results[i].Created) continue;
+            var planned = messages[i];
+            var m = planned.Row;
+            m.SessionSeq = ++row.LastSeq;
+            m.UpdatedAt = batch.Now > m.CreatedAt ? batch.Now : m.CreatedAt;
+            // The initial status is a report at created_at, applied before the insert so the row is written once.
+            var initialOutcome = planned.Initial is { } initial ? ApplyInitial(m, initial) : default;
+            store.InsertMessage(m);
+            if (planned.Initial is { } report) store.InsertEvent(EventOf(m, report, initialOutcome, batch.Now));
+
+            row.MessageCount++;
+            if (row.FirstMessageAt is null || m.CreatedAt < row.FirstMessageAt) row.FirstMessageAt = m.CreatedAt;
+            if (row.LastMessageAt is null || m.CreatedAt > row.LastMessageAt) row.LastMessageAt = m.CreatedAt;
+            if (Readers.ReaderOf(m.SenderType) == Reader.Agent) row.UnreadForAgent++;
+            else row.UnreadForUser++;
+            batch.AddFacet(sessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), 1);
+            batch.AddFacet(sessionId, WriteBatch.ChannelFacet, m.Channel, 1);
+            if (m.Template is not null) batch.AddFacet(sessionId, WriteBatch.TemplateFacet, m.Template, 1);
+            ReportApplier.ApplyParked(batch, m, session);
+        }
+        session.Touch(batch.Now);
+        return new Result(results, row.AgentReadSeq, row.UserReadSeq);
+    }
+
+    private static ReportOutcome ApplyInitial(MessageRow m, ValidReport initial)
+    {
+        if (initial.Status != MessageStatus.Cancelled)
+            return StatusRules.Apply(ref m.Delivery, new Report(initial.Status, initial.At, initial.ErrorCode, initial.ErrorMessage));
+        StatusRules.Cancel(ref m.Delivery, initial.At);
+        return ReportOutcome.Applied;
+    }
+
+    private static EventRow EventOf(MessageRow m, ValidReport r, ReportOutcome outcome, DateTimeOffset now) => new()
+    {
+        MessageId = m.Id,
+        Status = r.Status,
+        OccurredAt = r.At,
+        RecordedAt = now,
+        Source = r.Source,
+        ErrorCode = r.ErrorCode,
+        ErrorMessage = r.ErrorMessage,
+        DetailJson = r.DetailJson,
+        Outcome = outcome,
+    };
+}

@@ -1,0 +1,126 @@
+namespace Parley.Internal.Writing.Ops;
+
+/// <summary>One report for a message named by id. Result: <see cref="Result"/>.</summary>
+internal sealed class ReportStatusOp(string messageId, ValidReport report) : WriteOp
+{
+    public sealed record Result(MessageRow Row, ReportOutcome Outcome, long AgentReadSeq, long UserReadSeq);
+
+    protected override object? Run(WriteBatch batch)
+    {
+        var message = batch.Store.FindMessage(messageId)
+                      ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
+        if (report.Channel is not null && report.Channel != message.Channel)
+            throw new ArgumentException($"channel '{report.Channel}' does not match the message's channel '{message.Channel}'.", "channel");
+        var session = batch.RequireSession(message.SessionId);
+        var outcome = ReportApplier.Apply(batch, message, session, report);
+        return new Result(message, outcome, session.Row.AgentReadSeq, session.Row.UserReadSeq);
+    }
+}
+
+/// <summary>A batch of reports keyed by message id or provider id (webhook ingestion). Each report succeeds or
+/// fails alone; a report for a provider id no message carries yet is parked. Result: one
+/// <see cref="BatchReportResult"/> per report, in order.</summary>
+internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var results = new BatchReportResult[reports.Count];
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var (messageId, report, invalid) = reports[i];
+            if (invalid is not null || report is null)
+            {
+                results[i] = new BatchReportResult { MessageId = messageId, Error = invalid };
+                continue;
+            }
+            try
+            {
+                results[i] = ApplyOne(batch, messageId, report);
+            }
+            catch (Exception e) when (IsCallerError(e))
+            {
+                results[i] = new BatchReportResult { MessageId = messageId, Error = e };
+            }
+        }
+        return results;
+    }
+
+    private static BatchReportResult ApplyOne(WriteBatch batch, string? messageId, ValidReport report)
+    {
+        MessageRow? message;
+        if (messageId is not null)
+        {
+            message = batch.Store.FindMessage(messageId)
+                      ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
+        }
+        else
+        {
+            var providerId = report.ProviderMessageId!;
+            var found = batch.Store.FindMessagesByProvider(providerId, report.Channel);
+            if (found.Count > 1)
+                throw new ArgumentException($"provider id '{providerId}' is carried by messages on several channels; give the channel.", "channel");
+            if (found.Count == 0)
+            {
+                if (report.Status == MessageStatus.Cancelled)
+                    throw new ParleyNotFoundException($"no message carries provider id '{providerId}' to cancel.", "provider_message_id");
+                batch.Store.Park(new ParkedRow
+                {
+                    ProviderMessageId = providerId,
+                    Channel = report.Channel,
+                    Status = report.Status,
+                    OccurredAt = report.At,
+                    ReceivedAt = batch.Now,
+                    Source = report.Source,
+                    ErrorCode = report.ErrorCode,
+                    ErrorMessage = report.ErrorMessage,
+                    DetailJson = report.DetailJson,
+                });
+                return new BatchReportResult { Parked = true };
+            }
+            message = found[0];
+        }
+        var session = batch.RequireSession(message.SessionId);
+        var outcome = ReportApplier.Apply(batch, message, session, report);
+        return new BatchReportResult { Outcome = outcome, MessageId = message.Id };
+    }
+}
+
+/// <summary>Moves a reader's marker forward (never back) and reports <c>read</c> for every message it passes that
+/// the reader reads (SPEC 2.2). Result: how many messages it marked.</summary>
+internal sealed class MarkReadOp(string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var session = batch.RequireSession(sessionId, "id");
+        var row = session.Row;
+        var target = row.LastSeq;
+        if (upTo is not null)
+        {
+            target = batch.Store.SeqOf(sessionId, upTo)
+                     ?? throw new ParleyNotFoundException($"message '{upTo}' is not in session '{sessionId}'.", "up_to");
+        }
+        var marker = session.MarkerOf(reader);
+        if (target <= marker) return 0;
+
+        var marked = 0;
+        foreach (var message in batch.Store.MessagesBetween(sessionId, marker, target))
+        {
+            if (!Readers.Reads(reader, message.SenderType)) continue;
+            var report = new ValidReport(MessageStatus.Read, at, null, null, null, null, null, source);
+            ReportApplier.Apply(batch, message, session, report);
+            marked++;
+        }
+        if (reader == Reader.Agent)
+        {
+            row.AgentReadSeq = target;
+            row.UnreadForAgent = batch.Store.CountUnread(sessionId, reader, target);
+        }
+        else
+        {
+            row.UserReadSeq = target;
+            row.UnreadForUser = batch.Store.CountUnread(sessionId, reader, target);
+        }
+        session.Touch(batch.Now);
+        return marked;
+    }
+}

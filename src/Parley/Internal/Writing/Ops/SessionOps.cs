@@ -1,0 +1,74 @@
+namespace Parley.Internal.Writing.Ops;
+
+/// <summary>Creates a session, or finds the stored one with the same id (result: whether it created).</summary>
+internal sealed class CreateSessionOp(SessionRow row) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        if (batch.Session(row.Id) is not null) return false;
+        batch.AddSession(row);
+        return true;
+    }
+}
+
+/// <summary>Changes a session's title and metadata, or ends it.</summary>
+internal sealed class UpdateSessionOp(string id, Optional<string?> title, Optional<string?> metadataJson, DateTimeOffset? endAt) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var session = batch.RequireSession(id, "id");
+        var row = session.Row;
+        if (title.HasValue) row.Title = title.Value;
+        if (metadataJson.HasValue) row.MetadataJson = metadataJson.Value;
+        if (endAt is { } at && row.Status == SessionStatus.Active)
+        {
+            row.Status = SessionStatus.Ended;
+            row.EndedAt = at;
+        }
+        session.Touch(batch.Now);
+        return null;
+    }
+}
+
+/// <summary>Deletes a session; its messages, events and facets go with it (foreign keys cascade).</summary>
+internal sealed class DeleteSessionOp(string id) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var deleted = batch.Store.DeleteSession(id);
+        batch.DeleteSession(id);
+        return deleted;
+    }
+}
+
+/// <summary>Writes a system event.</summary>
+internal sealed class SystemEventOp(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        batch.Store.InsertSystemEvent(level, source, name, detailJson, at);
+        return null;
+    }
+}
+
+/// <summary>Drops parked reports older than the configured time to live, each with a system event.</summary>
+internal sealed class ExpireParkedOp : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var expired = batch.Store.ExpireParked(batch.Now - batch.ParkedReportTtl);
+        foreach (var p in expired)
+        {
+            var detail = new System.Text.Json.Nodes.JsonObject
+            {
+                ["provider_message_id"] = p.ProviderMessageId,
+                ["channel"] = p.Channel,
+                ["status"] = WireNames.Of(p.Status),
+                ["occurred_at"] = Timestamps.ToText(p.OccurredAt),
+                ["received_at"] = Timestamps.ToText(p.ReceivedAt),
+            };
+            batch.Store.InsertSystemEvent(SystemEventLevel.Warning, "parking", "parked_report_expired", detail.ToJsonString(), batch.Now);
+        }
+        return expired.Count;
+    }
+}

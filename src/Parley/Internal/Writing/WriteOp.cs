@@ -1,0 +1,42 @@
+namespace Parley.Internal.Writing;
+
+/// <summary>One caller's write, queued for the writer. <see cref="Execute"/> runs inside a transaction shared with
+/// other callers' operations; it must do every check that can refuse the call (a caller error) before it writes
+/// anything, so a refused operation leaves the shared transaction untouched. It may run more than once (the batch
+/// is retried after a transient error), so it keeps no state between runs but what <see cref="Execute"/> sets.</summary>
+internal abstract class WriteOp
+{
+    private readonly TaskCompletionSource<object?> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private object? _result;
+    private Exception? _error;
+
+    public Task<object?> Completion => _done.Task;
+
+    /// <summary>Runs the operation and returns its result, or throws a caller error.</summary>
+    protected abstract object? Run(WriteBatch batch);
+
+    public void Execute(WriteBatch batch)
+    {
+        _result = null;
+        _error = null;
+        try
+        {
+            _result = Run(batch);
+        }
+        catch (Exception e) when (IsCallerError(e))
+        {
+            _error = e;
+        }
+    }
+
+    /// <summary>Completes the caller's task; called after the transaction committed.</summary>
+    public void Complete()
+    {
+        if (_error is not null) _done.TrySetException(_error);
+        else _done.TrySetResult(_result);
+    }
+
+    public void Fail(Exception error) => _done.TrySetException(error);
+
+    public static bool IsCallerError(Exception e) => e is ArgumentException or ParleyConflictException;
+}

@@ -1,0 +1,47 @@
+namespace Parley.Internal.Writing;
+
+/// <summary>What the writer needs from an engine, called only from the writer thread inside
+/// <see cref="Begin"/> … <see cref="Commit"/>. Engine code implements it (SQLite: <c>SqliteWriteStore</c>); the
+/// rules that decide what to write live in the operations, never here.</summary>
+internal abstract class WriteStore : IDisposable
+{
+    public abstract void Begin();
+    public abstract void Commit();
+    public abstract void Rollback();
+
+    /// <summary>Whether a failure is worth retrying (a lock held by another process, a dropped connection).</summary>
+    public abstract bool IsTransient(Exception error);
+
+    public abstract SessionRow? LoadSession(string id);
+    public abstract void InsertSession(SessionRow session);
+    /// <summary>Writes every mutable field and counter of the session.</summary>
+    public abstract void UpdateSession(SessionRow session);
+    public abstract bool DeleteSession(string id);
+    public abstract void AddFacet(string sessionId, string facet, string value, long delta);
+
+    public abstract MessageRow? FindMessage(string id);
+    public abstract MessageRow? FindMessageByKey(string sessionId, string idempotencyKey);
+    /// <summary>Messages carrying a provider id, on one channel or (null) on any.</summary>
+    public abstract List<MessageRow> FindMessagesByProvider(string providerMessageId, string? channel);
+    public abstract void InsertMessage(MessageRow message);
+    /// <summary>Writes the delivery state, provider id and <c>updated_at</c>.</summary>
+    public abstract void UpdateDelivery(MessageRow message);
+    public abstract long? SeqOf(string sessionId, string messageId);
+    /// <summary>The session's messages with <c>after &lt; seq &lt;= upTo</c>, in order.</summary>
+    public abstract List<MessageRow> MessagesBetween(string sessionId, long after, long upTo);
+    /// <summary>Messages past <paramref name="after"/> that <paramref name="reader"/> reads.</summary>
+    public abstract long CountUnread(string sessionId, Reader reader, long after);
+
+    public abstract bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode);
+    public abstract void InsertEvent(EventRow e);
+
+    public abstract void Park(ParkedRow report);
+    /// <summary>Removes and returns, oldest first, the parked reports a message with this provider id and channel takes.</summary>
+    public abstract List<ParkedRow> TakeParked(string providerMessageId, string channel);
+    /// <summary>Removes and returns the parked reports received before <paramref name="before"/>.</summary>
+    public abstract List<ParkedRow> ExpireParked(DateTimeOffset before);
+
+    public abstract void InsertSystemEvent(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at);
+
+    public abstract void Dispose();
+}

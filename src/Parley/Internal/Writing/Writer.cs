@@ -1,0 +1,158 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Parley.Internal.Writing;
+
+/// <summary>Group commit: one thread owns the write connection and drains the queue of callers' operations into
+/// one transaction, so one fsync serves every caller waiting at that moment. It never waits on a timer: when the
+/// queue is empty it commits what it has (PERFORMANCE.md). A caller's task completes only after the commit.</summary>
+internal sealed class Writer : IAsyncDisposable
+{
+    private readonly Channel<WriteOp> _queue;
+    private readonly WriteStore _store;
+    private readonly WriteBatch _batch;
+    private readonly int _maxOps;
+    private readonly ILogger _log;
+    private readonly ResiliencePipeline _retry;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _recoveredSinceLastEvent;
+    private long _queued;
+
+    public Writer(WriteStore store, LedgerOptions options, ILogger log)
+    {
+        _store = store;
+        _batch = new WriteBatch(store, options.TimeProvider, options.ParkedReportTtl);
+        _maxOps = Math.Max(1, options.MaxCallsPerCommit);
+        _log = log;
+        _queue = Channel.CreateBounded<WriteOp>(new BoundedChannelOptions(64 * 1024)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(store.IsTransient),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(20),
+            MaxDelay = TimeSpan.FromSeconds(2),
+            MaxRetryAttempts = 10,
+            OnRetry = args =>
+            {
+                Log.TransientWriteError(_log, args.AttemptNumber + 1, args.Outcome.Exception?.Message);
+                Interlocked.Increment(ref _recoveredSinceLastEvent);
+                return default;
+            },
+        }).Build();
+        _thread = new Thread(Loop) { IsBackground = true, Name = "parley-writer" };
+        _thread.Start();
+    }
+
+    /// <summary>Operations waiting for a commit.</summary>
+    public long QueueDepth => Interlocked.Read(ref _queued);
+
+    public async Task<object?> Enqueue(WriteOp op, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref _queued);
+        try
+        {
+            await _queue.Writer.WriteAsync(op, ct);
+        }
+        catch (ChannelClosedException)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new ObjectDisposedException(nameof(Ledger), "the ledger is closed; open it again to write.");
+        }
+        return await op.Completion;
+    }
+
+    private void Loop()
+    {
+        var ops = new List<WriteOp>(_maxOps);
+        try
+        {
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                ops.Clear();
+                while (ops.Count < _maxOps && _queue.Reader.TryRead(out var op)) ops.Add(op);
+                if (ops.Count == 0) continue;
+                Interlocked.Add(ref _queued, -ops.Count);
+                Commit(ops);
+                RecordRecoveries();
+            }
+            _stopped.TrySetResult();
+        }
+#pragma warning disable CA1031 // The writer thread must report every failure to its callers, never die silently.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.WriterStopped(_log, e);
+            _stopped.TrySetException(e);
+        }
+    }
+
+    private void Commit(List<WriteOp> ops)
+    {
+        try
+        {
+            _retry.Execute(static state => state.Self.RunTransaction(state.Ops), (Self: this, Ops: ops));
+            foreach (var op in ops) op.Complete();
+        }
+        catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e))
+        {
+            // Something unexpected failed the shared transaction: run each call alone so only the culprit fails.
+            Log.BatchFailed(_log, ops.Count, e);
+            foreach (var op in ops) Commit([op]);
+        }
+#pragma warning disable CA1031 // Every failure goes to the caller as a ParleyException.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            var error = new ParleyException($"the write could not be committed: {e.Message}", e);
+            foreach (var op in ops) op.Fail(error);
+        }
+    }
+
+    private void RunTransaction(List<WriteOp> ops)
+    {
+        _batch.Reset();
+        _store.Begin();
+        try
+        {
+            foreach (var op in ops) op.Execute(_batch);
+            _batch.Flush();
+            _store.Commit();
+        }
+        catch
+        {
+            _store.Rollback();
+            throw;
+        }
+    }
+
+    // A recovered transient error is recorded as a system event (SPEC 2.3), in its own small transaction.
+    private void RecordRecoveries()
+    {
+        var recovered = Interlocked.Exchange(ref _recoveredSinceLastEvent, 0);
+        if (recovered == 0) return;
+        var detail = $$"""{"retries":{{recovered}}}""";
+        var op = new Ops.SystemEventOp(SystemEventLevel.Warning, "writer", "transient_error_recovered", detail, Timestamps.Now(_batch.Clock));
+        Commit([op]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _stopped.Task;
+        }
+        finally
+        {
+            _store.Dispose();
+        }
+    }
+}

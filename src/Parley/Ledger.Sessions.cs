@@ -1,0 +1,88 @@
+using Parley.Internal;
+using Parley.Internal.Writing.Ops;
+
+namespace Parley;
+
+public sealed partial class Ledger
+{
+    /// <summary>Creates a session; an existing id returns the stored session with <c>Created = false</c>.</summary>
+    public async Task<SessionResult> CreateSessionAsync(NewSession session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var now = Now();
+        var row = new SessionRow
+        {
+            Id = session.Id is null ? NewId() : Validate.Id(session.Id, "id"),
+            Kind = session.Kind is null ? "chat" : Validate.RequiredText(session.Kind, "kind", 32),
+            Title = Validate.Text(session.Title, "title", 200),
+            Tenant = Validate.Text(session.Tenant, "tenant", 128, allowEmpty: false),
+            UserAccount = Validate.Text(session.UserAccount, "user_account", 255),
+            MetadataJson = Validate.Json(session.Metadata, "metadata"),
+            Status = SessionStatus.Active,
+            StartedAt = session.StartedAt is { } started ? Timestamps.Truncate(started) : now,
+            UpdatedAt = now,
+        };
+        var created = (bool)(await _writer.Enqueue(new CreateSessionOp(row), cancellationToken))!;
+        return new SessionResult(await RequireSession(row.Id), created);
+    }
+
+    /// <summary>A session with its summary, or null.</summary>
+    public Task<Session?> GetSessionAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return Task.FromResult(_reader.GetSession(id, tenant: null));
+    }
+
+    /// <summary>Sessions, newest activity first.</summary>
+    public Task<Page<Session>> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new SessionQuery();
+        Validate.Range(query.Page, 1, 1_000_000, "page");
+        Validate.Range(query.PerPage, 1, 200, "per_page");
+        if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
+        Validate.Text(query.Text, "q", 200);
+        return Task.FromResult(_reader.ListSessions(query));
+    }
+
+    /// <summary>Changes a session's title or metadata.</summary>
+    public async Task<Session> UpdateSessionAsync(string id, SessionPatch patch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(patch);
+        var title = patch.Title.HasValue ? new Optional<string?>(Validate.Text(patch.Title.Value, "title", 200)) : default;
+        var metadata = patch.Metadata.HasValue ? new Optional<string?>(Validate.Json(patch.Metadata.Value, "metadata")) : default;
+        await _writer.Enqueue(new UpdateSessionOp(id, title, metadata, endAt: null), cancellationToken);
+        return await RequireSession(id);
+    }
+
+    /// <summary>Ends a session (status <c>ended</c>, <c>ended_at</c>); ending an ended session changes nothing.</summary>
+    public async Task<Session> EndSessionAsync(string id, DateTimeOffset? at = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var endAt = at is { } t ? Timestamps.Truncate(t) : Now();
+        await _writer.Enqueue(new UpdateSessionOp(id, default, default, endAt), cancellationToken);
+        return await RequireSession(id);
+    }
+
+    /// <summary>Deletes a session with its messages, events and read markers; false when it did not exist.</summary>
+    public async Task<bool> DeleteSessionAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return (bool)(await _writer.Enqueue(new DeleteSessionOp(id), cancellationToken))!;
+    }
+
+    /// <summary>Moves a reader's marker forward (never back); every message it passes that the reader had not read
+    /// gets a <c>read</c> report. Returns how many messages it marked.</summary>
+    public async Task<int> MarkReadAsync(string sessionId, ReadMarker marker, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(marker);
+        var reader = Validate.Defined(marker.Reader, "reader");
+        var at = marker.At is { } t ? Timestamps.Truncate(t) : Now();
+        var op = new MarkReadOp(sessionId, reader, marker.UpTo, at, "read_marker");
+        return (int)(await _writer.Enqueue(op, cancellationToken))!;
+    }
+
+    private async Task<Session> RequireSession(string id) =>
+        await GetSessionAsync(id) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", "id");
+}

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Parley.Internal;
+using Parley.Internal.Sqlite;
+using Parley.Internal.Writing;
+using Parley.Internal.Writing.Ops;
+
+namespace Parley;
+
+/// <summary>The message ledger: sessions, messages, delivery statuses and read markers over one database.
+/// Thread-safe; open one per database and share it. Writes from all callers are committed together by one writer
+/// (group commit) and a write's task completes only after its commit.</summary>
+/// <example><code>
+/// await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = "sqlite:app.db" });
+/// var session = (await ledger.CreateSessionAsync(new NewSession { Kind = "ai_chat" })).Session;
+/// var hello = await ledger.LogMessageAsync(session.Id, new NewMessage { SenderType = SenderType.User, Content = "hi" });
+/// </code></example>
+public sealed partial class Ledger : IAsyncDisposable
+{
+    private readonly Writer _writer;
+    private readonly SqliteReadStore _reader;
+    private readonly TimeProvider _clock;
+    private readonly ITimer _expiry;
+    private readonly ILogger _log;
+    private int _disposed;
+
+    private Ledger(Writer writer, SqliteReadStore reader, LedgerOptions options, ILogger log, string database, int version)
+    {
+        _writer = writer;
+        _reader = reader;
+        _clock = options.TimeProvider;
+        _log = log;
+        Database = database;
+        SchemaVersion = version;
+        // Parked reports expire after their time to live (SPEC 2.1 rule 9): checked at open and then hourly.
+        _expiry = _clock.CreateTimer(_ => _ = ExpireQuietly(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
+    }
+
+    /// <summary>The database this ledger writes to, with any password hidden.</summary>
+    public string Database { get; }
+
+    /// <summary>The schema version of the database (-1 when the startup mode is <see cref="SchemaStartupMode.Off"/>).</summary>
+    public int SchemaVersion { get; }
+
+    /// <summary>Write calls waiting for the writer.</summary>
+    public long WriteQueueDepth => _writer.QueueDepth;
+
+    /// <summary>Opens (creating if needed) the database named by <see cref="LedgerOptions.Database"/> and applies the
+    /// schema startup mode. Throws <see cref="ArgumentException"/> for a bad URL and <see cref="ParleyException"/>
+    /// when the database cannot be opened or its schema is refused.</summary>
+    public static async Task<Ledger> OpenAsync(LedgerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var url = DatabaseUrl.Parse(options.Database);
+        if (url.Engine != "sqlite")
+            throw new ArgumentException($"{url.Engine} databases are not supported by this build yet; use sqlite:path.", "database");
+        var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley");
+        var (writeStore, reader, version) = await Task.Run(() => SqliteEngine.Open(url.Target, options), cancellationToken);
+        Log.Opened(log, url.ToString(), version);
+        return new Ledger(new Writer(writeStore, options, log), reader, options, log, url.ToString(), version);
+    }
+
+    /// <summary>Commits every write already queued, then closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _expiry.DisposeAsync();
+        await _writer.DisposeAsync();
+        _reader.ClearPool();
+    }
+
+    /// <summary>Records a system event (SPEC 2.3).</summary>
+    public Task RecordSystemEventAsync(SystemEventLevel level, string source, string name, System.Text.Json.Nodes.JsonObject? detail = null,
+        CancellationToken cancellationToken = default)
+    {
+        var op = new SystemEventOp(Validate.Defined(level, "level"), Validate.Slug(source, "source"), Validate.RequiredText(name, "event", 64),
+            Validate.Json(detail, "detail"), Now());
+        return _writer.Enqueue(op, cancellationToken);
+    }
+
+    /// <summary>System events, newest first.</summary>
+    public Task<IReadOnlyList<SystemEvent>> GetSystemEventsAsync(SystemEventLevel? level = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        Validate.Range(limit, 1, 1000, "limit");
+        return Task.FromResult(_reader.SystemEvents(level, limit));
+    }
+
+    /// <summary>Drops parked reports older than <see cref="LedgerOptions.ParkedReportTtl"/>, each with a system
+    /// event. Runs by itself hourly; returns how many expired.</summary>
+    public async Task<int> ExpireParkedReportsAsync(CancellationToken cancellationToken = default) =>
+        (int)(await _writer.Enqueue(new ExpireParkedOp(), cancellationToken))!;
+
+    private async Task ExpireQuietly()
+    {
+        try
+        {
+            var count = await ExpireParkedReportsAsync();
+            if (count > 0) Log.ParkedExpired(_log, count);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private DateTimeOffset Now() => Timestamps.Now(_clock);
+
+    private static string NewId() => Ulid.NewUlid().ToString();
+}

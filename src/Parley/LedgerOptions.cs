@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+
+namespace Parley;
+
+/// <summary>How a ledger opens its database.</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>The database URL: <c>sqlite:path/to/file.db</c> (the file is created if missing).</summary>
+    public string Database { get; set; } = "sqlite:parley.db";
+
+    /// <summary>SQLite's <c>synchronous</c> setting. <see cref="SqliteSynchronous.Full"/> (the default) makes every
+    /// acknowledged write survive power loss; <see cref="SqliteSynchronous.Normal"/> survives process crashes only.</summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>What opening does with the schema: migrate then verify (default), verify only, or nothing.</summary>
+    public SchemaStartupMode Schema { get; set; } = SchemaStartupMode.Migrate;
+
+    /// <summary>How long reports for unknown provider ids are kept waiting for their message (default 7 days).</summary>
+    public TimeSpan ParkedReportTtl { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a write waits for another process's lock before retrying (default 5 s).</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most write calls one commit carries (default 1,024). Calls queue while a commit runs and the
+    /// next commit takes them all, so one fsync serves many callers.</summary>
+    public int MaxCallsPerCommit { get; set; } = 1024;
+
+    /// <summary>Where Parley logs; nothing is logged when null.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock (tests may pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}
+
+/// <summary>SQLite's durability setting.</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>fsync on every commit: nothing acknowledged is lost, even on power loss.</summary>
+    Full,
+    /// <summary>fsync at checkpoints only: safe against process crashes, not power loss.</summary>
+    Normal,
+}
+
+/// <summary>What opening a ledger does with the schema (SPEC 3, startup mode).</summary>
+public enum SchemaStartupMode
+{
+    /// <summary>Apply pending migrations under the migration lock, then verify.</summary>
+    Migrate,
+    /// <summary>Refuse to open unless the database is at the code's version.</summary>
+    Verify,
+    /// <summary>Trust the database as it is.</summary>
+    Off,
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs Parley's whole test suite from a clean clone: restore, build (warnings are errors), every test project.
+# Prints one closing line "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+if ! dotnet build Parley.sln -c Release --nologo -v q -clp:ErrorsOnly; then
+  echo "test.sh: the build failed" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Parley.sln -c Release --no-build --nologo -v q 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# dotnet test prints one summary per test assembly: "Failed: 0, Passed: 12, Skipped: 0, Total: 12".
+read -r passed failed skipped < <(awk '
+  /Failed:[[:space:]]*[0-9]+, Passed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1)
+      if ($i == "Passed:") p += $(i+1)
+      if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  END { printf "%d %d %d\n", p, f, s }' "$log")
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$passed" -eq 0 ]; then
+  echo "test.sh: no test ran" >&2
+  status=1
+fi
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
