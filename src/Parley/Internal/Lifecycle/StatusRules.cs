@@ -76,6 +76,17 @@ internal static class StatusRules
         state.CancelledAt = at;
     }
 
+    /// <summary>A duplicate (rule 6) adds nothing, but a failure repeated with another text must still pick the
+    /// same text in every arrival order (rule 7): the tie-break of rule 5 decides. Returns whether it changed.</summary>
+    public static bool ApplyDuplicateError(ref DeliveryState state, in Report report)
+    {
+        if (report.Status != MessageStatus.Failed || !IsLaterError(state, report)) return false;
+        state.ErrorAt = report.At;
+        state.ErrorCode = report.ErrorCode;
+        state.ErrorMessage = report.ErrorMessage;
+        return true;
+    }
+
     private static void ImplySent(ref DeliveryState state, DateTimeOffset at)
     {
         // A delivery or read implies the message left; a failure does not (rule 4).

@@ -16,7 +16,14 @@ internal static class ReportApplier
     {
         var store = batch.Store;
         if (store.EventExists(message.Id, report.Status, report.At, report.ErrorCode))
+        {
+            if (StatusRules.ApplyDuplicateError(ref message.Delivery, new Report(report.Status, report.At, report.ErrorCode, report.ErrorMessage)))
+            {
+                message.UpdatedAt = batch.Now;
+                store.UpdateDelivery(message);
+            }
             return ReportOutcome.Duplicate;
+        }
         if (report.Status == MessageStatus.Cancelled && !StatusRules.CanCancel(message.Delivery.Status))
             throw new ParleyConflictException($"message '{message.Id}' is {WireNames.Of(message.Delivery.Status)}; only a pending or sending message can be cancelled.");
         var newProviderId = CheckProviderId(batch, message, report.ProviderMessageId);
