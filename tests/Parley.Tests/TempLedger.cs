@@ -48,6 +48,14 @@ public sealed class TempLedger : IAsyncDisposable
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public string? ScalarText(string sql)
+    {
+        using var conn = Raw();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar() as string;
+    }
+
     public async Task<string> NewSessionAsync(string? id = null) =>
         (await Ledger.CreateSessionAsync(new NewSession { Id = id })).Session.Id;
 
