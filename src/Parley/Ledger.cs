@@ -90,6 +90,9 @@ public sealed partial class Ledger : IAsyncDisposable
     public async Task<int> ExpireParkedReportsAsync(CancellationToken cancellationToken = default) =>
         (int)(await _writer.Enqueue(new ExpireParkedOp(), cancellationToken))!;
 
+    /// <summary>A setting of the writer's connection (<c>synchronous</c>, <c>journal_mode</c> …), for diagnostics.</summary>
+    internal async Task<object?> ReadWriterPragmaAsync(string name) => await _writer.Enqueue(new ReadSettingOp(name));
+
     private async Task ExpireQuietly()
     {
         try
@@ -99,6 +102,10 @@ public sealed partial class Ledger : IAsyncDisposable
         }
         catch (ObjectDisposedException)
         {
+        }
+        catch (ParleyException e)
+        {
+            Log.ParkedExpiryFailed(_log, e);
         }
     }
 

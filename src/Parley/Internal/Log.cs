@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "Expired {Count} parked reports")]
     public static partial void ParkedExpired(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Error, "Expiring parked reports failed")]
+    public static partial void ParkedExpiryFailed(ILogger logger, Exception error);
 }

@@ -34,7 +34,8 @@ internal sealed record DropIndex(string Name, string Table) : MigrationOp
 internal sealed record Migration(int Version, string Name, IReadOnlyList<MigrationOp> Up, IReadOnlyList<MigrationOp> Down)
 {
     /// <summary>SHA-256 over the normalized operations: editing an applied migration changes it.</summary>
-    public string Checksum { get; } = ComputeChecksum(Version, Name, Up, Down);
+    /// <remarks>Computed on each read, not stored: a record copied with <c>with</c> must not keep the old sum.</remarks>
+    public string Checksum => ComputeChecksum(Version, Name, Up, Down);
 
     private static string ComputeChecksum(int version, string name, IReadOnlyList<MigrationOp> up, IReadOnlyList<MigrationOp> down)
     {

@@ -164,6 +164,11 @@ internal sealed class SqliteWriteStore : WriteStore
         "INSERT INTO parley_system_events (level, source, event, detail, at) VALUES ($p0, $p1, $p2, $p3, $p4)",
         WireNames.Of(level), source, name, detailJson, Db(at));
 
+    public override object? ReadSetting(string name) =>
+        name is "synchronous" or "journal_mode" or "foreign_keys" or "busy_timeout"
+            ? Cmd("PRAGMA " + name).ExecuteScalar()
+            : throw new ArgumentException($"{name} is not a setting Parley reads.", nameof(name));
+
     private static List<T> ReadAll<T>(SqliteCommand cmd, Func<SqliteDataReader, T> read)
     {
         var list = new List<T>();

@@ -43,5 +43,8 @@ internal abstract class WriteStore : IDisposable
 
     public abstract void InsertSystemEvent(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at);
 
+    /// <summary>A setting of the writer's own connection (diagnostics and tests).</summary>
+    public abstract object? ReadSetting(string name);
+
     public abstract void Dispose();
 }

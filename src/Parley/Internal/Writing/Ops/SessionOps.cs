@@ -72,3 +72,9 @@ internal sealed class ExpireParkedOp : WriteOp
         return expired.Count;
     }
 }
+
+/// <summary>Reads a setting of the writer's connection, in turn with the writes.</summary>
+internal sealed class ReadSettingOp(string name) : WriteOp
+{
+    protected override object? Run(WriteBatch batch) => batch.Store.ReadSetting(name);
+}

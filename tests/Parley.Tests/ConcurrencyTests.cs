@@ -1,0 +1,89 @@
+namespace Parley.Tests;
+
+/// <summary>Many callers at once: group commit must keep every rule and every count exact.</summary>
+public class ConcurrencyTests
+{
+    [Fact]
+    public async Task sixty_four_tasks_logging_and_reporting_at_once_leave_a_state_the_rules_explain()
+    {
+        await using var t = await TempLedger.OpenAsync();
+        var sessions = Enumerable.Range(0, 8).Select(i => $"s{i}").ToArray();
+        foreach (var s in sessions) await t.NewSessionAsync(s);
+        var t0 = new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);
+        var statuses = new[] { MessageStatus.Sending, MessageStatus.Sent, MessageStatus.Failed, MessageStatus.Delivered, MessageStatus.Read };
+
+        var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async worker =>
+        {
+            var rng = new Random(worker);
+            for (var i = 0; i < 20; i++)
+            {
+                var session = sessions[rng.Next(sessions.Length)];
+                var id = (await t.Ledger.LogMessageAsync(session, new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = $"{worker}/{i}" })).Message.Id;
+                var reports = statuses.OrderBy(_ => rng.Next()).Take(rng.Next(1, 5)).ToList();
+                // Two tasks report on the same message at once, in opposite orders.
+                await Task.WhenAll(
+                    Task.Run(async () => { foreach (var s in reports) await t.Ledger.ReportStatusAsync(id, new StatusReport { Status = s, At = t0.AddSeconds((int)s), ErrorCode = s == MessageStatus.Failed ? "E" : null }); }),
+                    Task.Run(async () => { foreach (var s in Enumerable.Reverse(reports)) await t.Ledger.ReportStatusAsync(id, new StatusReport { Status = s, At = t0.AddSeconds((int)s), ErrorCode = s == MessageStatus.Failed ? "E" : null }); }));
+                ids.Add(id);
+            }
+        }));
+
+        Assert.Equal(64 * 20, ids.Count);
+        foreach (var id in ids.Take(200))
+        {
+            var m = (await t.Ledger.GetMessageAsync(id))!;
+            var reported = m.Events!.Select(e => e.Status).Distinct().ToList();
+            Assert.Equal(reported.MaxBy(Rank), m.Status);
+            // Each report arrived twice; the second is always a duplicate, never a second event.
+            Assert.Equal(reported.Count, m.Events!.Count);
+            Assert.Equal(1, m.Events!.Count(e => e.Outcome == ReportOutcome.Applied && e.Status == m.Status));
+        }
+
+        // Summaries equal the real counts.
+        long total = 0;
+        foreach (var s in sessions)
+        {
+            var summary = (await t.Ledger.GetSessionAsync(s))!.Summary;
+            Assert.Equal(t.Scalar($"SELECT count(*) FROM parley_messages WHERE session_id = '{s}'"), summary.MessageCount);
+            Assert.Equal(summary.MessageCount, summary.StatusCounts.Values.Sum());
+            foreach (var (status, n) in summary.StatusCounts)
+                Assert.Equal(t.Scalar($"SELECT count(*) FROM parley_messages WHERE session_id = '{s}' AND status = '{status}'"), n);
+            Assert.Equal(summary.MessageCount, t.Scalar($"SELECT max(session_seq) FROM parley_messages WHERE session_id = '{s}'"));
+            total += summary.MessageCount;
+        }
+        Assert.Equal(64 * 20, total);
+    }
+
+    private static int Rank(MessageStatus s) => s switch
+    {
+        MessageStatus.Pending => 0, MessageStatus.Sending => 1, MessageStatus.Sent => 2,
+        MessageStatus.Failed => 3, MessageStatus.Delivered => 4, MessageStatus.Read => 5, _ => -1,
+    };
+
+    [Fact]
+    public async Task concurrent_repeats_of_one_idempotency_key_store_one_message()
+    {
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() =>
+            t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"attempt {i}", IdempotencyKey = $"key-{i % 5}" }))));
+        Assert.Equal(5, results.Count(r => r.Created));
+        Assert.Equal(5, results.Select(r => r.Message.Id).Distinct().Count());
+        Assert.Equal(5, t.Scalar("SELECT count(*) FROM parley_messages"));
+        Assert.Equal(5, (await t.Ledger.GetSessionAsync("s"))!.Summary.MessageCount);
+        Assert.Equal(5, (await t.Ledger.GetSessionAsync("s"))!.Summary.UnreadForAgent);
+    }
+
+    [Fact]
+    public async Task one_callers_mistake_in_a_shared_commit_fails_only_that_caller()
+    {
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var tasks = Enumerable.Range(0, 200).Select(i => Task.Run(() =>
+            t.Ledger.LogMessageAsync(i % 10 == 0 ? "missing" : "s", new NewMessage { SenderType = SenderType.User, Content = $"{i}" }))).ToList();
+        await Task.WhenAll(tasks.Select(async task => { try { await task; } catch (ParleyNotFoundException) { } }));
+        Assert.Equal(20, tasks.Count(x => x.IsFaulted));
+        Assert.Equal(180, t.Scalar("SELECT count(*) FROM parley_messages"));
+    }
+}

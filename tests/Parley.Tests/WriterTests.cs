@@ -1,0 +1,57 @@
+namespace Parley.Tests;
+
+/// <summary>The write path under another process's lock, and its durability settings.</summary>
+public class WriterTests
+{
+    [Fact]
+    public async Task a_write_blocked_by_another_connections_lock_is_retried_and_recorded()
+    {
+        // A short busy timeout makes SQLite give up quickly (after Microsoft.Data.Sqlite's own one-second minimum),
+        // so the writer's retries with backoff do the rest of the waiting.
+        await using var t = await TempLedger.OpenAsync(o => o.BusyTimeout = TimeSpan.FromMilliseconds(20));
+        await t.NewSessionAsync("s");
+        using (var other = t.Raw())
+        {
+            using var begin = other.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+            var write = t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "waits" });
+            await Task.Delay(1500);
+            Assert.False(write.IsCompleted);
+            using var commit = other.CreateCommand();
+            commit.CommandText = "COMMIT";
+            commit.ExecuteNonQuery();
+            var logged = await write;
+            Assert.True(logged.Created);
+        }
+        Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_messages"));
+        // The recovery is recorded as a system event once the writer is free again.
+        await t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "after" });
+        var events = await t.Ledger.GetSystemEventsAsync(SystemEventLevel.Warning);
+        Assert.Contains(events, e => e.Source == "writer" && e.Event == "transient_error_recovered");
+    }
+
+    [Theory]
+    [InlineData(SqliteSynchronous.Full, 2)]
+    [InlineData(SqliteSynchronous.Normal, 1)]
+    public async Task the_database_runs_in_wal_with_the_configured_synchronous_mode(SqliteSynchronous mode, long expected)
+    {
+        await using var t = await TempLedger.OpenAsync(o => o.Synchronous = mode);
+        Assert.Equal("wal", t.ScalarText("PRAGMA journal_mode"));
+        // synchronous is a per-connection setting: read it on the writer's own connection.
+        Assert.Equal(expected, await t.Ledger.ReadWriterPragmaAsync("synchronous"));
+    }
+
+    [Fact]
+    public async Task closing_commits_every_queued_write_first()
+    {
+        var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var pending = Enumerable.Range(0, 500).Select(i => t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"{i}" })).ToList();
+        await t.Ledger.DisposeAsync();
+        await Task.WhenAll(pending);
+        Assert.Equal(500, t.Scalar("SELECT count(*) FROM parley_messages"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "late" }));
+        Directory.Delete(t.Directory, true);
+    }
+}
