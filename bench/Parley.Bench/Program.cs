@@ -1,0 +1,13 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using Parley.Bench;
+
+// `ingest [scale] [name filter]` runs the load driver: every scenario and baseline in this one process, three runs each, median rows/s.
+// Anything else goes to BenchmarkDotNet (e.g. `-- --filter '*'`).
+if (args.Length > 0 && args[0] == "ingest")
+{
+    var scale = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
+    return await IngestDriver.RunAsync(scale, args.Length > 2 ? args[2] : null);
+}
+BenchmarkSwitcher.FromAssembly(typeof(IngestDriver).Assembly).Run(args);
+return 0;
