@@ -1,7 +1,7 @@
 namespace Parley.Tests;
 
 [CollectionDefinition("working directory", DisableParallelization = true)]
-public class WorkingDirectoryCollection;
+public class WorkingDirectoryTests;
 
 /// <summary>The README's library quick start is this code, compiled and run here, so it cannot rot.</summary>
 [Collection("working directory")]
@@ -53,7 +53,7 @@ public class ReadmeQuickStartTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
         Assert.True(File.Exists(Path.Combine(dir.FullName, "app.db")));
-        Assert.Equal("Read: read (Applied) → delivered (Stale)", output.ToString().Trim());
+        Assert.Equal("Read: Read (Applied) → Delivered (Stale)", output.ToString().Trim());
         dir.Delete(true);
     }
 
