@@ -67,6 +67,14 @@ public class MessageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task empty_content_is_stored_as_empty_text_not_null()
+    {
+        var m = await L.LogMessageAsync(_s, new NewMessage { SenderType = SenderType.System, Template = "welcome", Content = "" });
+        Assert.Equal("", (await L.GetMessageAsync(m.Message.Id))!.Content);
+        Assert.Equal(1, _t.Scalar("SELECT count(*) FROM parley_messages WHERE content = ''"));
+    }
+
+    [Fact]
     public async Task a_message_logged_as_failed_keeps_its_error()
     {
         var m = (await L.LogMessageAsync(_s, new NewMessage { SenderType = SenderType.System, Content = "x", Status = MessageStatus.Failed, ErrorCode = "550", ErrorMessage = "mailbox unavailable" })).Message;

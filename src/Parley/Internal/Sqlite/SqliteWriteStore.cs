@@ -13,6 +13,7 @@ internal sealed class SqliteWriteStore : WriteStore
     private readonly SqliteConnection _conn;
     // Keyed by reference: every statement is a compile-time constant, so hashing its text on each call would be waste.
     private readonly Dictionary<string, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
+    private RawStatement? _insertNew, _insertFull, _updateDelivery, _insertEvent;
 
     public SqliteWriteStore(SqliteConnection conn) => _conn = conn;
 
@@ -95,35 +96,43 @@ internal sealed class SqliteWriteStore : WriteStore
     public override void InsertMessage(MessageRow m)
     {
         var d = m.Delivery;
+        RawStatement stmt;
         if (d == new DeliveryState { Status = d.Status })
         {
-            // No delivery times or errors yet (every newly logged outbound message): binding nine fewer parameters
-            // is a fifth of the insert's CPU; the columns take their declared defaults.
-            Exec("INSERT INTO parley_messages (id, session_id, session_seq, idempotency_key, direction, sender_type, sender_id, sender_name, " +
-                 "channel, recipient, template, subject, content, status, provider_message_id, metadata, created_at, updated_at) " +
-                 "VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13, $p14, $p15, $p16, $p17)",
-                m.Id, m.SessionId, m.SessionSeq, m.IdempotencyKey, WireNames.Of(m.Direction), WireNames.Of(m.SenderType), m.SenderId,
-                m.SenderName, m.Channel, m.Recipient, m.Template, m.Subject, m.Content, WireNames.Of(d.Status), m.ProviderMessageId,
-                m.MetadataJson, Db(m.CreatedAt), Db(m.UpdatedAt));
+            // No delivery times or errors yet (every newly logged outbound message): the nine delivery columns take
+            // their declared defaults, nine fewer parameters to bind.
+            stmt = _insertNew ??= new RawStatement(_conn,
+                "INSERT INTO parley_messages (id, session_id, session_seq, idempotency_key, direction, sender_type, sender_id, sender_name, " +
+                "channel, recipient, template, subject, content, status, provider_message_id, metadata, created_at, updated_at) " +
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+            BindCommon(stmt, m).Text(15, m.ProviderMessageId).Text(16, m.MetadataJson).Time(17, m.CreatedAt).Time(18, m.UpdatedAt).Run();
             return;
         }
-        Exec($"INSERT INTO parley_messages ({MessageColumns}) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, " +
-             "$p12, $p13, $p14, $p15, $p16, $p17, $p18, $p19, $p20, $p21, $p22, $p23, $p24, $p25, $p26, $p27)",
-            m.Id, m.SessionId, m.SessionSeq, m.IdempotencyKey, WireNames.Of(m.Direction), WireNames.Of(m.SenderType), m.SenderId,
-            m.SenderName, m.Channel, m.Recipient, m.Template, m.Subject, m.Content, WireNames.Of(d.Status), Db(d.SentAt),
-            Db(d.DeliveredAt), Db(d.ReadAt), Db(d.FailedAt), Db(d.CancelledAt), d.SentImplied ? 1 : 0, d.DeliveredImplied ? 1 : 0,
-            m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, Db(d.ErrorAt), m.MetadataJson, Db(m.CreatedAt), Db(m.UpdatedAt));
+        stmt = _insertFull ??= new RawStatement(_conn,
+            $"INSERT INTO parley_messages ({MessageColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
+            "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+        BindCommon(stmt, m).Time(15, d.SentAt).Time(16, d.DeliveredAt).Time(17, d.ReadAt).Time(18, d.FailedAt).Time(19, d.CancelledAt)
+            .Integer(20, d.SentImplied ? 1 : 0).Integer(21, d.DeliveredImplied ? 1 : 0).Text(22, m.ProviderMessageId)
+            .Text(23, d.ErrorCode).Text(24, d.ErrorMessage).Time(25, d.ErrorAt).Text(26, m.MetadataJson)
+            .Time(27, m.CreatedAt).Time(28, m.UpdatedAt).Run();
     }
+
+    // The first fourteen columns of MessageColumns, shared by both inserts.
+    private static RawStatement BindCommon(RawStatement stmt, MessageRow m) => stmt
+        .Text(1, m.Id).Text(2, m.SessionId).Integer(3, m.SessionSeq).Text(4, m.IdempotencyKey).Text(5, WireNames.Of(m.Direction))
+        .Text(6, WireNames.Of(m.SenderType)).Text(7, m.SenderId).Text(8, m.SenderName).Text(9, m.Channel).Text(10, m.Recipient)
+        .Text(11, m.Template).Text(12, m.Subject).Text(13, m.Content).Text(14, WireNames.Of(m.Delivery.Status));
 
     public override void UpdateDelivery(MessageRow m)
     {
         var d = m.Delivery;
-        Exec("UPDATE parley_messages SET status = $p1, sent_at = $p2, delivered_at = $p3, read_at = $p4, failed_at = $p5, " +
-             "cancelled_at = $p6, sent_implied = $p7, delivered_implied = $p8, provider_message_id = $p9, error_code = $p10, " +
-             "error_message = $p11, error_at = $p12, updated_at = $p13 WHERE id = $p0",
-            m.Id, WireNames.Of(d.Status), Db(d.SentAt), Db(d.DeliveredAt), Db(d.ReadAt), Db(d.FailedAt), Db(d.CancelledAt),
-            d.SentImplied ? 1 : 0, d.DeliveredImplied ? 1 : 0, m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, Db(d.ErrorAt),
-            Db(m.UpdatedAt));
+        (_updateDelivery ??= new RawStatement(_conn,
+                "UPDATE parley_messages SET status = ?2, sent_at = ?3, delivered_at = ?4, read_at = ?5, failed_at = ?6, cancelled_at = ?7, " +
+                "sent_implied = ?8, delivered_implied = ?9, provider_message_id = ?10, error_code = ?11, error_message = ?12, error_at = ?13, " +
+                "updated_at = ?14 WHERE id = ?1"))
+            .Text(1, m.Id).Text(2, WireNames.Of(d.Status)).Time(3, d.SentAt).Time(4, d.DeliveredAt).Time(5, d.ReadAt).Time(6, d.FailedAt)
+            .Time(7, d.CancelledAt).Integer(8, d.SentImplied ? 1 : 0).Integer(9, d.DeliveredImplied ? 1 : 0).Text(10, m.ProviderMessageId)
+            .Text(11, d.ErrorCode).Text(12, d.ErrorMessage).Time(13, d.ErrorAt).Time(14, m.UpdatedAt).Run();
     }
 
     public override long? SeqOf(string sessionId, string messageId)
@@ -148,11 +157,13 @@ internal sealed class SqliteWriteStore : WriteStore
         Cmd("SELECT EXISTS (SELECT 1 FROM parley_message_events WHERE message_id = $p0 AND status = $p1 AND occurred_at = $p2 " +
             "AND error_code IS $p3)", messageId, WireNames.Of(status), Db(occurredAt), errorCode).ExecuteScalar() is long and not 0;
 
-    public override void InsertEvent(EventRow e) => Exec(
-        "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
-        "VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9)",
-        e.MessageId, WireNames.Of(e.Status), Db(e.OccurredAt), Db(e.RecordedAt), e.Source, e.ErrorCode, e.ErrorMessage, e.DetailJson,
-        e.Outcome == ReportOutcome.Applied ? 1 : 0, WireNames.Of(e.Outcome));
+    public override void InsertEvent(EventRow e) =>
+        (_insertEvent ??= new RawStatement(_conn,
+            "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
+        .Text(1, e.MessageId).Text(2, WireNames.Of(e.Status)).Time(3, e.OccurredAt).Time(4, e.RecordedAt).Text(5, e.Source)
+        .Text(6, e.ErrorCode).Text(7, e.ErrorMessage).Text(8, e.DetailJson).Integer(9, e.Outcome == ReportOutcome.Applied ? 1 : 0)
+        .Text(10, WireNames.Of(e.Outcome)).Run();
 
     public override void Park(ParkedRow p) => Exec(
         "INSERT INTO parley_parked_reports (provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail) " +
@@ -198,6 +209,7 @@ internal sealed class SqliteWriteStore : WriteStore
     public override void Dispose()
     {
         foreach (var cmd in _commands.Values) cmd.Dispose();
+        foreach (var stmt in (RawStatement?[])[_insertNew, _insertFull, _updateDelivery, _insertEvent]) stmt?.Dispose();
         _commands.Clear();
         _conn.Dispose();
     }

@@ -77,9 +77,7 @@ internal sealed class Writer : IAsyncDisposable
             while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 ops.Clear();
-                while (ops.Count < _maxOps && _queue.Reader.TryRead(out var op)) ops.Add(op);
-                if (ops.Count == 0) continue;
-                Interlocked.Add(ref _queued, -ops.Count);
+                if (!TakeQueued(ops)) continue;
                 Commit(ops);
                 RecordRecoveries();
             }
@@ -116,13 +114,28 @@ internal sealed class Writer : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves queued calls into <paramref name="ops"/>, up to the commit limit; false when none were waiting.</summary>
+    private bool TakeQueued(List<WriteOp> ops)
+    {
+        var before = ops.Count;
+        while (ops.Count < _maxOps && _queue.Reader.TryRead(out var op)) ops.Add(op);
+        Interlocked.Add(ref _queued, before - ops.Count);
+        return ops.Count > before;
+    }
+
     private void RunTransaction(List<WriteOp> ops)
     {
         _batch.Reset();
         _store.Begin();
         try
         {
-            foreach (var op in ops) op.Execute(_batch);
+            // Calls that arrive while the transaction runs join it, until the queue is empty at that moment: the
+            // group grows with the load and no caller ever waits on a timer.
+            var executed = 0;
+            do
+            {
+                for (; executed < ops.Count; executed++) ops[executed].Execute(_batch);
+            } while (TakeQueued(ops));
             _batch.Flush();
             _store.Commit();
         }
