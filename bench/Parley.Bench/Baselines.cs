@@ -136,18 +136,8 @@ public sealed class BenchContext(string path) : DbContext
     {
         var e = modelBuilder.Entity<MessageEntity>().ToTable("parley_messages");
         e.HasKey(m => m.RowId);
-        e.Property(m => m.RowId).HasColumnName("row_id");
-        e.Property(m => m.Id).HasColumnName("id");
-        e.Property(m => m.SessionId).HasColumnName("session_id");
-        e.Property(m => m.SessionSeq).HasColumnName("session_seq");
-        e.Property(m => m.Direction).HasColumnName("direction");
-        e.Property(m => m.SenderType).HasColumnName("sender_type");
-        e.Property(m => m.Channel).HasColumnName("channel");
-        e.Property(m => m.Recipient).HasColumnName("recipient");
-        e.Property(m => m.Template).HasColumnName("template");
-        e.Property(m => m.Content).HasColumnName("content");
-        e.Property(m => m.Status).HasColumnName("status");
-        e.Property(m => m.CreatedAt).HasColumnName("created_at");
-        e.Property(m => m.UpdatedAt).HasColumnName("updated_at");
+        // Parley's columns are the properties' names in snake_case (RowId -> row_id).
+        foreach (var property in e.Metadata.GetProperties())
+            property.SetColumnName(string.Concat(property.Name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())));
     }
 }

@@ -43,7 +43,9 @@ internal static class ParleyScenarios
             while ((i = Interlocked.Increment(ref next)) < rows)
                 await ledger.LogMessageAsync($"s{i % Workload.Sessions}", Workload.Message(i));
         })));
-        return watch.Elapsed;
+        var elapsed = watch.Elapsed;
+        Console.Error.WriteLine($"  {callers} callers: {ledger.WriterStatistics.CallsPerCommit:N0} calls per commit");
+        return elapsed;
     }
 
     /// <summary>(c) Status reports: many callers each reporting one message delivered, or batches of 1,000.</summary>

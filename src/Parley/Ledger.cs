@@ -45,6 +45,9 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Write calls waiting for the writer.</summary>
     public long WriteQueueDepth => _writer.QueueDepth;
 
+    /// <summary>Group commit counters since the ledger opened.</summary>
+    public WriterStatistics WriterStatistics => _writer.Statistics;
+
     /// <summary>Opens (creating if needed) the database named by <see cref="LedgerOptions.Database"/> and applies the
     /// schema startup mode. Throws <see cref="ArgumentException"/> for a bad URL and <see cref="ParleyException"/>
     /// when the database cannot be opened or its schema is refused.</summary>

@@ -86,4 +86,19 @@ public class ConcurrencyTests
         Assert.Equal(20, tasks.Count(x => x.IsFaulted));
         Assert.Equal(180, t.Scalar("SELECT count(*) FROM parley_messages"));
     }
+
+    [Fact]
+    public async Task concurrent_callers_share_commits_and_the_statistics_count_them()
+    {
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var before = t.Ledger.WriterStatistics;
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(() =>
+            t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"{i}" }))));
+        var after = t.Ledger.WriterStatistics;
+        Assert.Equal(500, after.CallsCommitted - before.CallsCommitted);
+        // Group commit: 500 concurrent calls need far fewer than 500 transactions.
+        Assert.True(after.Commits - before.Commits < 500, $"{after.Commits - before.Commits} commits for 500 calls");
+        Assert.Equal(0, after.QueueDepth);
+    }
 }

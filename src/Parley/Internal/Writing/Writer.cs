@@ -20,6 +20,9 @@ internal sealed class Writer : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _recoveredSinceLastEvent;
     private long _queued;
+    private long _commits;
+    private long _callsCommitted;
+    private long _commitTicks;
 
     public Writer(WriteStore store, LedgerOptions options, ILogger log)
     {
@@ -53,6 +56,9 @@ internal sealed class Writer : IAsyncDisposable
 
     /// <summary>Operations waiting for a commit.</summary>
     public long QueueDepth => Interlocked.Read(ref _queued);
+
+    public WriterStatistics Statistics => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _callsCommitted),
+        TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)), QueueDepth);
 
     public async Task<object?> Enqueue(WriteOp op, CancellationToken ct = default)
     {
@@ -96,7 +102,11 @@ internal sealed class Writer : IAsyncDisposable
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             _retry.Execute(static state => state.Self.RunTransaction(state.Ops), (Self: this, Ops: ops));
+            Interlocked.Add(ref _commitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+            Interlocked.Increment(ref _commits);
+            Interlocked.Add(ref _callsCommitted, ops.Count);
             foreach (var op in ops) op.Complete();
         }
         catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e))
