@@ -15,6 +15,9 @@ public sealed class LedgerOptions
     /// <summary>What opening does with the schema: migrate then verify (default), verify only, or nothing.</summary>
     public SchemaStartupMode Schema { get; set; } = SchemaStartupMode.Migrate;
 
+    /// <summary>How long opening waits for another process's migration lock (default 60 s).</summary>
+    public TimeSpan MigrationLockTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long reports for unknown provider ids are kept waiting for their message (default 7 days).</summary>
     public TimeSpan ParkedReportTtl { get; set; } = TimeSpan.FromDays(7);
 

@@ -16,13 +16,18 @@ public class SchemaTests
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT version, name, checksum, state, applied_by FROM parley_schema_history";
         using var r = cmd.ExecuteReader();
-        Assert.True(r.Read());
-        Assert.Equal(1, r.GetInt32(0));
-        Assert.Equal(ParleySchema.Migrations[0].Checksum, r.GetString(2));
-        Assert.Equal("applied", r.GetString(3));
-        Assert.Contains("pid", r.GetString(4));
+        foreach (var m in ParleySchema.Migrations)
+        {
+            Assert.True(r.Read());
+            Assert.Equal(m.Version, r.GetInt32(0));
+            Assert.Equal(m.Name, r.GetString(1));
+            Assert.Equal(m.Checksum, r.GetString(2));
+            Assert.Equal("applied", r.GetString(3));
+            Assert.Contains("pid", r.GetString(4));
+        }
+        Assert.False(r.Read());
         var events = await t.Ledger.GetSystemEventsAsync();
-        Assert.Equal("migration_applied", Assert.Single(events).Event);
+        Assert.Equal(ParleySchema.Migrations.Count, events.Count(e => e.Event == "migration_applied"));
     }
 
     [Fact]
@@ -30,8 +35,8 @@ public class SchemaTests
     {
         await using var t = await TempLedger.OpenAsync();
         await t.ReopenAsync();
-        Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_schema_history"));
-        Assert.Single(await t.Ledger.GetSystemEventsAsync());
+        Assert.Equal(ParleySchema.Migrations.Count, t.Scalar("SELECT count(*) FROM parley_schema_history"));
+        Assert.Equal(ParleySchema.Migrations.Count, (await t.Ledger.GetSystemEventsAsync()).Count);
     }
 
     [Fact]
@@ -61,8 +66,9 @@ public class SchemaTests
         await using var t = await TempLedger.OpenAsync();
         var original = ParleySchema.Migrations[0];
         var edited = original with { Up = [.. original.Up, new CreateIndex(new IndexDef("ix_extra", "parley_sessions", ["kind"]))] };
-        using var conn = t.Raw();
-        var e = Assert.Throws<ParleyException>(() => SqliteMigrator.Run(conn, SchemaStartupMode.Migrate, TimeProvider.System, [edited]));
+        using var engine = new SqliteSchemaEngine(t.Path, TimeSpan.FromSeconds(5));
+        var runner = new SchemaRunner(engine, [edited, .. ParleySchema.Migrations.Skip(1)], TimeProvider.System);
+        var e = Assert.Throws<ParleyException>(() => runner.Migrate());
         Assert.Contains("migration 1 'core ledger' was edited", e.Message);
         Assert.Equal(0, t.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'ix_extra'"));
     }

@@ -6,7 +6,14 @@ internal static class ParleySchema
 {
     public const string HistoryTable = "parley_schema_history";
 
-    public static IReadOnlyList<Migration> Migrations { get; } = [V1Core()];
+    public static IReadOnlyList<Migration> Migrations { get; } = Build();
+
+    private static List<Migration> Build()
+    {
+        List<Migration> list = [V1Core()];
+        list.Add(V2UpdatedAtTriggers(SchemaState.At(list, 1)));
+        return list;
+    }
 
     public static int Head => Migrations[^1].Version;
 
@@ -15,6 +22,13 @@ internal static class ParleySchema
 
     private static ColumnDef Req(string name, ColumnType type, int length = 0, DefaultValue? def = null) =>
         new(name, type, length, Nullable: false, def);
+
+    /// <summary>v2: <c>updated_at</c> kept by the database for writers other than Parley's (SPEC 3).</summary>
+    private static Migration V2UpdatedAtTriggers(SchemaState v1) => Migration.Reversible(2, "updated_at triggers",
+    [
+        new CreateUpdatedAtTrigger(new("trg_parley_sessions_updated_at", "parley_sessions", "updated_at")),
+        new CreateUpdatedAtTrigger(new("trg_parley_messages_updated_at", "parley_messages", "updated_at")),
+    ], v1);
 
     private static Migration V1Core()
     {

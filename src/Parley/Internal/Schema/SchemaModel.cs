@@ -19,12 +19,24 @@ internal enum ColumnType
     Json,
 }
 
-/// <summary>A constant column default, written in each dialect's literal syntax.</summary>
+/// <summary>A column default: a constant written in each dialect's literal syntax, or the current time
+/// (<see cref="Now"/>), which is not constant and so cannot be added by SQLite's <c>ALTER TABLE</c>.</summary>
 internal sealed record DefaultValue(object Value)
 {
+    private sealed record CurrentTime
+    {
+        public override string ToString() => "now";
+    }
+
     public static DefaultValue Of(long value) => new(value);
     public static DefaultValue Of(string value) => new(value);
     public static DefaultValue Of(bool value) => new(value);
+
+    /// <summary>The time the row is written.</summary>
+    public static DefaultValue Now { get; } = new(new CurrentTime());
+
+    public bool IsConstant => Value is not CurrentTime;
+
     public override string ToString() => Value switch
     {
         string s => $"'{s.Replace("'", "''", StringComparison.Ordinal)}'",
@@ -35,6 +47,11 @@ internal sealed record DefaultValue(object Value)
 
 internal sealed record ColumnDef(string Name, ColumnType Type, int Length = 0, bool Nullable = true, DefaultValue? Default = null)
 {
+    /// <summary>Whether this column's values fit in <paramref name="to"/> without loss (false: narrowing).</summary>
+    public bool WidensTo(ColumnDef to) =>
+        Type == to.Type ? Type != ColumnType.Text || to.Length == 0 || (Length != 0 && Length <= to.Length)
+        : to.Type is ColumnType.LongText || (to.Type == ColumnType.Text && to.Length == 0);
+
     public override string ToString() =>
         $"{Name} {Type}{(Length > 0 ? $"({Length})" : "")}{(Nullable ? "" : " not null")}{(Default is null ? "" : $" default {Default}")}";
 }
@@ -57,4 +74,11 @@ internal sealed record IndexDef(string Name, string Table, IReadOnlyList<string>
 {
     public override string ToString() =>
         $"{(Unique ? "unique " : "")}index {Name} on {Table} ({string.Join(",", Columns)}){(Where is null ? "" : $" where {Where}")}";
+}
+
+/// <summary>A trigger that keeps <see cref="Column"/> at the time of the row's last change (SPEC 3: triggers on SQLite
+/// and PostgreSQL, <c>ON UPDATE</c> on MySQL).</summary>
+internal sealed record UpdatedAtTrigger(string Name, string Table, string Column)
+{
+    public override string ToString() => $"updated_at trigger {Name} on {Table} ({Column})";
 }

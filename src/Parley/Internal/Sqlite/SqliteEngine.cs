@@ -33,7 +33,7 @@ internal static class SqliteEngine
             // order), and pages that stay cached are not read back for every commit.
             Pragma(conn, "cache_size = -65536");
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
-            var version = SqliteMigrator.Run(conn, options.Schema, options.TimeProvider, ParleySchema.Migrations);
+            var version = ApplyStartupMode(full, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
             return (new SqliteWriteStore(conn), new SqliteReadStore(readCs), version);
         }
@@ -47,6 +47,32 @@ internal static class SqliteEngine
             conn.Dispose();
             throw;
         }
+    }
+
+    /// <summary>SPEC 3's startup mode: migrate under the lock then verify, verify only, or nothing. A drifted or
+    /// unmigrated database is refused (fail closed) with the differences and the command that mends them.</summary>
+    private static int ApplyStartupMode(string path, LedgerOptions options)
+    {
+        if (options.Schema == SchemaStartupMode.Off) return -1;
+        using var engine = new SqliteSchemaEngine(path, options.MigrationLockTimeout);
+        var runner = new SchemaRunner(engine, ParleySchema.Migrations, options.TimeProvider);
+        int version;
+        if (options.Schema == SchemaStartupMode.Migrate)
+        {
+            version = runner.Migrate().To;
+        }
+        else
+        {
+            var status = runner.Status();
+            if (status.Pending.Count > 0)
+                throw new ParleyException($"sqlite:{path} is at schema version {status.Version} and this Parley needs version {status.Head}; run `parley db migrate`.");
+            version = status.Version;
+        }
+        var drift = runner.Verify();
+        if (drift.Count > 0)
+            throw new ParleyException($"schema drift in sqlite:{path} (version {version}); refusing to start:\n  {string.Join("\n  ", drift)}\n" +
+                                      "Run `parley db repair` to re-create what is missing; `parley db verify` lists the differences again.");
+        return version;
     }
 
     private static void Pragma(SqliteConnection conn, string pragma)
