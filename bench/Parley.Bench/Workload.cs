@@ -39,11 +39,10 @@ internal static class Workload
         Exec(conn, "PRAGMA journal_mode = WAL");
         Exec(conn, "PRAGMA synchronous = FULL");
         Exec(conn, "PRAGMA cache_size = -65536"); // the writer's page cache, as Parley configures its own
-        var ops = ParleySchema.Migrations[0].Up.Where(op =>
-            op is CreateTable { Table.Name: "parley_messages" } || op is CreateIndex { Index.Table: "parley_messages" });
-        foreach (var op in ops)
-            foreach (var sql in SqliteDialect.Compile(op))
-                Exec(conn, sql.Replace(",\n    FOREIGN KEY (session_id) REFERENCES parley_sessions (id) ON DELETE CASCADE", "", StringComparison.Ordinal));
+        // The baseline has no sessions table, so the table is declared without its foreign key.
+        var declared = SchemaState.At(ParleySchema.Migrations, ParleySchema.Head);
+        Exec(conn, SqliteDialect.CreateTableSql(declared.Table("parley_messages") with { ForeignKeys = [] }));
+        foreach (var index in declared.IndexesOf("parley_messages")) Exec(conn, SqliteDialect.CreateIndexSql(index));
         return conn;
     }
 

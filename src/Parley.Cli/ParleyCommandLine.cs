@@ -11,6 +11,7 @@ internal static class ParleyCommandLine
     public const int Ok = 0;
     public const int Failure = 1;
     public const int Usage = 2;
+    public const int Problems = 3;
 
     private static readonly Option<string> Db = new("--db")
     {
@@ -30,7 +31,7 @@ internal static class ParleyCommandLine
         root.Options.Add(Db);
         root.Options.Add(Json);
         root.Subcommands.Add(Serve());
-        root.Subcommands.Add(DbCommands());
+        root.Subcommands.Add(DbCommands.Build());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -56,10 +57,13 @@ internal static class ParleyCommandLine
     }
 
     /// <summary>The message without .NET's "(Parameter 'x')" suffix: Parley's messages already name the field.</summary>
-    public static string PlainMessage(ArgumentException e) =>
-        e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+    public static string PlainMessage(ArgumentException e)
+    {
+        var message = e is ArgumentOutOfRangeException ? e.Message.Split(Environment.NewLine)[0] : e.Message;
+        return e.ParamName is null ? message : message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+    }
 
-    private static string DatabaseOf(ParseResult parsed) =>
+    public static string DatabaseOf(ParseResult parsed) =>
         parsed.GetValue(Db) ?? Environment.GetEnvironmentVariable("PARLEY_DB") ?? "sqlite:parley.db";
 
     private static Command Serve()
@@ -73,20 +77,18 @@ internal static class ParleyCommandLine
         return serve;
     }
 
-    private static Command DbCommands()
+    /// <summary>Writes <paramref name="json"/> as JSON with --json, or runs <paramref name="text"/>.</summary>
+    public static void Print(ParseResult parsed, object json, Action text)
     {
-        var db = new Command("db", "Schema management.");
-        var migrate = new Command("migrate", "Apply pending migrations under the migration lock.");
-        migrate.SetAction(async (parsed, ct) =>
-        {
-            await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
-            if (parsed.GetValue(Json))
-                Console.WriteLine(JsonSerializer.Serialize(new { database = ledger.Database, version = ledger.SchemaVersion }));
-            else
-                Console.WriteLine($"{ledger.Database} is at schema version {ledger.SchemaVersion}.");
-            return Ok;
-        });
-        db.Subcommands.Add(migrate);
-        return db;
+        if (parsed.GetValue(Json)) Console.WriteLine(JsonSerializer.Serialize(json, JsonOutput));
+        else text();
     }
+
+    public static string Redacted(ParseResult parsed) => Parley.Internal.DatabaseUrl.Parse(DatabaseOf(parsed)).ToString();
+
+    private static readonly JsonSerializerOptions JsonOutput = new()
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

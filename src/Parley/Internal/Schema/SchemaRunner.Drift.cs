@@ -52,7 +52,11 @@ internal sealed partial class SchemaRunner
                 continue;
             }
             var extra = lt.Columns.Where(c => table.Columns.All(d => d.Name != c.Name)).ToList();
-            var canRebuild = extra.Count == 0;
+            // A rebuild copies every row into the declared table: it would drop undeclared columns and convert
+            // values of a column whose type differs, so either one rules it out.
+            var retyped = table.Columns.Any(c => lt.Columns.FirstOrDefault(l => l.Name == c.Name) is { } l &&
+                                                 !string.Equals(l.Type, engine.TypeName(c), StringComparison.OrdinalIgnoreCase));
+            var canRebuild = extra.Count == 0 && !retyped;
             foreach (var col in table.Columns)
             {
                 var lc = lt.Columns.FirstOrDefault(c => c.Name == col.Name);
@@ -91,7 +95,7 @@ internal sealed partial class SchemaRunner
         foreach (var name in live.Tables.Keys.Where(t => t.StartsWith("parley_", StringComparison.Ordinal) && t != ParleySchema.HistoryTable && !declared.HasTable(t)))
             drifts.Add(new Drift($"{name}: extra table (not declared at v{version}); Parley never drops data: drop it by hand if nothing uses it"));
 
-        foreach (var index in declared.Indexes.Where(i => live.Tables.ContainsKey(i.Table)))
+        foreach (var index in declared.Indexes)
         {
             var li = live.Indexes.FirstOrDefault(i => i.Name == index.Name);
             if (li is null)
@@ -103,7 +107,7 @@ internal sealed partial class SchemaRunner
                 drifts.Add(new Drift($"{index.Table}: index {index.Name} is {Describe(li.Columns, li.Unique, li.Where)}, declared {Describe(index.Columns, index.Unique, index.Where)}; drop it by hand, then run `parley db repair`"));
             }
         }
-        foreach (var trigger in declared.Triggers.Where(t => live.Tables.ContainsKey(t.Table)))
+        foreach (var trigger in declared.Triggers)
         {
             if (live.Triggers.All(t => t.Name != trigger.Name))
                 drifts.Add(new Drift($"{trigger.Table}: trigger {trigger.Name} missing{V("trigger", trigger.Name)}; run `parley db repair`", new CreateUpdatedAtTrigger(trigger)));
@@ -113,7 +117,7 @@ internal sealed partial class SchemaRunner
 
     private static Drift Rebuildable(bool canRebuild, MigrationOp fix, string message) => canRebuild
         ? new Drift(message + "; run `parley db repair`", fix)
-        : new Drift(message + "; the table has undeclared columns, so repair will not rebuild it: fix the column by hand");
+        : new Drift(message + "; the table has undeclared columns or a changed type, so repair will not rebuild it: fix the column by hand");
 
     private static string Describe(IReadOnlyList<string> columns, bool unique, string? where) =>
         $"{(unique ? "unique " : "")}({string.Join(", ", columns)}){(where is null ? "" : $" where {where}")}";

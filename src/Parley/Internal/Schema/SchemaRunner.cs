@@ -38,7 +38,7 @@ internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<M
                 throw new ArgumentException($"the database is at version {current}, above --to {target}; use `parley db rollback --to {target}`.", nameof(to));
             var pending = migrations.Where(m => m.Version > current && m.Version <= target).ToList();
             var state = SchemaState.At(migrations, current);
-            RefuseDestructive(pending.SelectMany(m => m.DestructiveSteps(SchemaState.At(migrations, m.Version - 1))), allowDestructive, "migrate");
+            RefuseDestructive(pending.SelectMany(m => m.DestructiveSteps(SchemaState.At(migrations, m.Version - 1))), allowDestructive || dryRun, "migrate");
             var sql = new List<string>();
             foreach (var m in pending)
             {
@@ -65,7 +65,7 @@ internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<M
             if (to > current)
                 throw new ArgumentException($"the database is at version {current}, below --to {to}; use `parley db migrate --to {to}`.", nameof(to));
             var undo = migrations.Where(m => m.Version > to && m.Version <= current).OrderByDescending(m => m.Version).ToList();
-            RefuseDestructive(undo.SelectMany(m => m.DestructiveSteps(SchemaState.At(migrations, m.Version), down: true)), allowDestructive, "rollback");
+            RefuseDestructive(undo.SelectMany(m => m.DestructiveSteps(SchemaState.At(migrations, m.Version), down: true)), allowDestructive || dryRun, "rollback");
             var sql = new List<string>();
             foreach (var m in undo)
             {

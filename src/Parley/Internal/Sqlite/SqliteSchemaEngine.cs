@@ -30,28 +30,26 @@ internal sealed class SqliteSchemaEngine(string? path, TimeSpan lockTimeout) : I
         Exec("PRAGMA foreign_keys = OFF");
         Exec("PRAGMA busy_timeout = 250");
         var watch = Stopwatch.StartNew();
-        var lastSaid = TimeSpan.MinValue;
-        while (true)
+        TimeSpan? lastSaid = null;
+        // BEGIN IMMEDIATE through SQLitePCLRaw: Microsoft.Data.Sqlite would retry a busy statement silently for its
+        // whole command timeout, and the waiting process could not say whom it waits for.
+        int rc;
+        while ((rc = SQLitePCL.raw.sqlite3_exec(_conn.Handle, "BEGIN IMMEDIATE")) is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED)
         {
-            try
+            if (watch.Elapsed > lockTimeout)
             {
-                Exec("BEGIN IMMEDIATE");
-                break;
+                var holder = Holder();
+                Dispose();
+                throw new ParleyException($"timed out after {lockTimeout.TotalSeconds:0} s waiting for the migration lock on sqlite:{path}, held by {holder}.");
             }
-            catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+            if (lastSaid is null || watch.Elapsed - lastSaid >= TimeSpan.FromSeconds(5))
             {
-                if (watch.Elapsed > lockTimeout)
-                {
-                    Dispose();
-                    throw new ParleyException($"timed out after {lockTimeout.TotalSeconds:0} s waiting for the migration lock on sqlite:{path}, held by {Holder()}.");
-                }
-                if (watch.Elapsed - lastSaid >= TimeSpan.FromSeconds(5))
-                {
-                    waiting($"waiting for the migration lock on sqlite:{path}, held by {Holder()}");
-                    lastSaid = watch.Elapsed;
-                }
+                waiting($"waiting for the migration lock on sqlite:{path}, held by {Holder()}");
+                lastSaid = watch.Elapsed;
             }
         }
+        if (rc != SQLitePCL.raw.SQLITE_OK)
+            throw new SqliteException($"SQLite Error {rc}: '{SQLitePCL.raw.sqlite3_errmsg(_conn.Handle).utf8_to_string()}'.", rc);
         File.WriteAllText(HolderFile, JsonSerializer.Serialize(new
         {
             pid = Environment.ProcessId,
