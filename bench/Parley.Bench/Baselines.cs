@@ -68,9 +68,14 @@ public sealed class RawWriter : IDisposable
     private readonly SqliteParameter _id, _session, _seq, _recipient, _content, _at;
     private long _written;
 
-    public RawWriter(string path)
+    private readonly bool _ownsConnection;
+
+    public RawWriter(string path) : this(Workload.BaselineDatabase(path)) => _ownsConnection = true;
+
+    /// <summary>Writes into an existing database's parley_messages (the connection stays the caller's).</summary>
+    public RawWriter(SqliteConnection conn)
     {
-        _conn = Workload.BaselineDatabase(path);
+        _conn = conn;
         _cmd = _conn.CreateCommand();
         _cmd.CommandText = Workload.InsertSql;
         _id = _cmd.Parameters.Add("$id", SqliteType.Text);
@@ -91,7 +96,7 @@ public sealed class RawWriter : IDisposable
             for (var i = 0; i < perTransaction && done < rows; i++, done++, _written++)
             {
                 _id.Value = Ulid.NewUlid().ToString();
-                _session.Value = $"s{_written % Workload.Sessions}";
+                _session.Value = _ownsConnection ? $"s{_written % Workload.Sessions}" : "s0";
                 _seq.Value = _written;
                 _recipient.Value = Workload.Recipient(_written);
                 _content.Value = Workload.Content;
@@ -105,7 +110,7 @@ public sealed class RawWriter : IDisposable
     public void Dispose()
     {
         _cmd.Dispose();
-        _conn.Dispose();
+        if (_ownsConnection) _conn.Dispose();
     }
 }
 
