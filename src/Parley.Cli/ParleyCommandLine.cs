@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Hosting;
 using System.Text.Json;
 using Parley;
 
@@ -68,11 +69,32 @@ internal static class ParleyCommandLine
 
     private static Command Serve()
     {
-        var serve = new Command("serve", "Run the HTTP API and dashboard (coming with the server issue).");
-        serve.SetAction(_ =>
+        var urls = new Option<string>("--urls") { Description = "Where to listen (default http://127.0.0.1:5080)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var schema = new Option<SchemaStartupMode>("--schema") { Description = "migrate (default), verify or off", DefaultValueFactory = _ => SchemaStartupMode.Migrate };
+        var insecure = new Option<bool>("--insecure") { Description = "Serve beyond loopback without API keys" };
+        var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure };
+        serve.SetAction(async (parsed, ct) =>
         {
-            Console.Error.WriteLine("parley serve: the HTTP server is coming; the library (Ledger.OpenAsync) works today.");
-            return Failure;
+            var options = new Parley.Server.ServerOptions
+            {
+                Database = DatabaseOf(parsed),
+                Urls = parsed.GetValue(urls)!,
+                Schema = parsed.GetValue(schema),
+                Insecure = parsed.GetValue(insecure),
+            };
+            await using var app = await Parley.Server.ParleyServer.BuildAsync(options, ct);
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"parley: cannot listen on {options.Urls}: {e.Message}");
+                return Failure;
+            }
+            await Console.Error.WriteLineAsync($"parley: serving {Redacted(parsed)} at {string.Join(", ", app.Urls)} (Ctrl+C or SIGTERM to stop)");
+            await app.WaitForShutdownAsync(CancellationToken.None);
+            return Ok;
         });
         return serve;
     }

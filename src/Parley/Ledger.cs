@@ -45,6 +45,15 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Write calls waiting for the writer.</summary>
     public long WriteQueueDepth => _writer.QueueDepth;
 
+    /// <summary>Calls <paramref name="handler"/> after every commit with what changed (sessions created and ended,
+    /// messages logged, status reports applied). The handler runs on the writer's thread: it must be quick and must
+    /// not throw — hand the change to a queue. Dispose the result to stop.</summary>
+    public IDisposable Subscribe(Action<LedgerChange> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _writer.Subscribe(handler);
+    }
+
     /// <summary>Group commit counters since the ledger opened.</summary>
     public WriterStatistics WriterStatistics => _writer.Statistics;
 

@@ -60,6 +60,7 @@ public sealed record Message
     /// <summary>The agent's read marker has passed this user message.</summary>
     public bool ReadByAgent { get; init; }
     /// <summary>Status reports, oldest first; only filled by <see cref="Ledger.GetMessageAsync"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<MessageEvent>? Events { get; init; }
 }
 

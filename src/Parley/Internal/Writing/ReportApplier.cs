@@ -60,6 +60,8 @@ internal static class ReportApplier
             Outcome = outcome,
         });
         session.Touch(batch.Now);
+        batch.Publish(() => new LedgerChange("message.status", message.SessionId,
+            Mapping.ToMessage(message, session.Row.AgentReadSeq, session.Row.UserReadSeq), outcome, session.Row.Tenant));
         if (newProviderId is not null) ApplyParked(batch, message, session);
         return outcome;
     }

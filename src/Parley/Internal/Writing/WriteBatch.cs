@@ -11,6 +11,7 @@ internal sealed class WriteBatch
 
     private readonly Dictionary<string, SessionState> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Session, string Facet, string Value), long> _facets = [];
+    private readonly List<LedgerChange> _changes = [];
 
     public WriteBatch(WriteStore store, TimeProvider clock, TimeSpan parkedReportTtl)
     {
@@ -26,10 +27,22 @@ internal sealed class WriteBatch
     /// <summary>The time this transaction started, used for <c>updated_at</c> and <c>recorded_at</c>.</summary>
     public DateTimeOffset Now { get; private set; }
 
+    /// <summary>Whether anyone listens: changes are only built when they will be published.</summary>
+    public bool Publishing { get; set; }
+
+    /// <summary>Changes to publish once this transaction has committed.</summary>
+    public IReadOnlyList<LedgerChange> Changes => _changes;
+
+    public void Publish(Func<LedgerChange> change)
+    {
+        if (Publishing) _changes.Add(change());
+    }
+
     public void Reset()
     {
         _sessions.Clear();
         _facets.Clear();
+        _changes.Clear();
         Now = Timestamps.Now(Clock);
     }
 

@@ -17,12 +17,15 @@ internal sealed class Writer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ResiliencePipeline _retry;
     private readonly Thread _thread;
+    private readonly List<Action<LedgerChange>> _subscribers = [];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _recoveredSinceLastEvent;
     private long _queued;
     private long _commits;
     private long _callsCommitted;
     private long _commitTicks;
+    private readonly long[] _latency = new long[WriterStatistics.CommitSecondsBounds.Count];
+    private readonly long[] _groups = new long[WriterStatistics.CallsPerCommitBounds.Count];
 
     public Writer(WriteStore store, LedgerOptions options, ILogger log)
     {
@@ -58,7 +61,52 @@ internal sealed class Writer : IAsyncDisposable
     public long QueueDepth => Interlocked.Read(ref _queued);
 
     public WriterStatistics Statistics => new(Interlocked.Read(ref _commits), Interlocked.Read(ref _callsCommitted),
-        TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)), QueueDepth);
+        TimeSpan.FromTicks(Interlocked.Read(ref _commitTicks)), QueueDepth, Cumulative(_latency), Cumulative(_groups));
+
+    private static long[] Cumulative(long[] counts)
+    {
+        var result = new long[counts.Length];
+        long sum = 0;
+        for (var i = 0; i < counts.Length; i++) result[i] = sum += Interlocked.Read(ref counts[i]);
+        return result;
+    }
+
+    private static void Count(long[] buckets, IReadOnlyList<double> bounds, double value)
+    {
+        for (var i = 0; i < bounds.Count; i++)
+        {
+            if (value <= bounds[i])
+            {
+                Interlocked.Increment(ref buckets[i]);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="handler"/> on the writer thread after each commit, for each change; it must be
+    /// quick and must not throw (hand the change to a queue).</summary>
+    public IDisposable Subscribe(Action<LedgerChange> handler)
+    {
+        lock (_subscribers) _subscribers.Add(handler);
+        return new Unsubscriber(this, handler);
+    }
+
+    private sealed class Unsubscriber(Writer writer, Action<LedgerChange> handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (writer._subscribers) writer._subscribers.Remove(handler);
+        }
+    }
+
+    private void PublishChanges()
+    {
+        if (_batch.Changes.Count == 0) return;
+        Action<LedgerChange>[] handlers;
+        lock (_subscribers) handlers = [.. _subscribers];
+        foreach (var change in _batch.Changes)
+            foreach (var handler in handlers) handler(change);
+    }
 
     public async Task<object?> Enqueue(WriteOp op, CancellationToken ct = default)
     {
@@ -104,10 +152,14 @@ internal sealed class Writer : IAsyncDisposable
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             _retry.Execute(static state => state.Self.RunTransaction(state.Ops), (Self: this, Ops: ops));
-            Interlocked.Add(ref _commitTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            Interlocked.Add(ref _commitTicks, elapsed.Ticks);
+            Count(_latency, WriterStatistics.CommitSecondsBounds, elapsed.TotalSeconds);
+            Count(_groups, WriterStatistics.CallsPerCommitBounds, ops.Count);
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _callsCommitted, ops.Count);
             foreach (var op in ops) op.Complete();
+            PublishChanges();
         }
         catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e))
         {
@@ -136,6 +188,7 @@ internal sealed class Writer : IAsyncDisposable
     private void RunTransaction(List<WriteOp> ops)
     {
         _batch.Reset();
+        lock (_subscribers) _batch.Publishing = _subscribers.Count > 0;
         _store.Begin();
         try
         {

@@ -72,6 +72,7 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
             batch.AddFacet(sessionId, WriteBatch.ChannelFacet, m.Channel, 1);
             if (m.Template is not null) batch.AddFacet(sessionId, WriteBatch.TemplateFacet, m.Template, 1);
             ReportApplier.ApplyParked(batch, m, session);
+            batch.Publish(() => new LedgerChange("message.logged", sessionId, Mapping.ToMessage(m, row.AgentReadSeq, row.UserReadSeq), Tenant: row.Tenant));
         }
         session.Touch(batch.Now);
         return new Result(results, row.AgentReadSeq, row.UserReadSeq);

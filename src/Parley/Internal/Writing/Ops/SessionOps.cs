@@ -7,6 +7,7 @@ internal sealed class CreateSessionOp(SessionRow row) : WriteOp
     {
         if (batch.Session(row.Id) is not null) return false;
         batch.AddSession(row);
+        batch.Publish(() => new LedgerChange("session.created", row.Id, Tenant: row.Tenant));
         return true;
     }
 }
@@ -24,6 +25,7 @@ internal sealed class UpdateSessionOp(string id, Optional<string?> title, Option
         {
             row.Status = SessionStatus.Ended;
             row.EndedAt = at;
+            batch.Publish(() => new LedgerChange("session.ended", row.Id, Tenant: row.Tenant));
         }
         session.Touch(batch.Now);
         return null;

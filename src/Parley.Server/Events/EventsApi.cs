@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Parley.Server.Http;
+
+namespace Parley.Server.Events;
+
+/// <summary><c>GET /api/v1/events</c>: Server-Sent Events for every committed change the caller may see:
+/// <c>message.logged</c>, <c>message.status</c>, <c>session.created</c>, <c>session.ended</c>.</summary>
+internal static class EventsApi
+{
+    public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/events", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var caller = ctx.Caller();
+            // A slow reader loses the oldest events rather than holding up the writer.
+            var queue = Channel.CreateBounded<LedgerChange>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+            using var subscription = ledger.Subscribe(change =>
+            {
+                if (caller.Tenant is null || change.Tenant == caller.Tenant) queue.Writer.TryWrite(change);
+            });
+            var response = ctx.Response;
+            response.Headers.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            await response.WriteAsync(": connected\n\n", ctx.RequestAborted);
+            await response.Body.FlushAsync(ctx.RequestAborted);
+            using var heartbeat = new PeriodicTimer(TimeSpan.FromSeconds(15));
+            Task<bool>? beat = null; // a PeriodicTimer allows one pending wait at a time
+            try
+            {
+                while (!ctx.RequestAborted.IsCancellationRequested)
+                {
+                    var next = queue.Reader.WaitToReadAsync(ctx.RequestAborted).AsTask();
+                    beat ??= heartbeat.WaitForNextTickAsync(ctx.RequestAborted).AsTask();
+                    if (await Task.WhenAny(next, beat) == beat)
+                    {
+                        beat = null;
+                        await response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
+                    }
+                    while (queue.Reader.TryRead(out var change))
+                    {
+                        var data = await DataOf(change, ledger);
+                        await response.WriteAsync($"event: {change.Type}\ndata: {JsonSerializer.Serialize(data, ParleyJson.Options)}\n\n", ctx.RequestAborted);
+                    }
+                    await response.Body.FlushAsync(ctx.RequestAborted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The client went away.
+            }
+        }).WithTags("events").Produces(200, contentType: "text/event-stream");
+        return api;
+    }
+
+    private static async Task<object?> DataOf(LedgerChange change, Ledger ledger) => change.Type switch
+    {
+        "message.logged" => change.Message,
+        "message.status" => new { message = change.Message, outcome = change.Outcome },
+        _ => (object?)await ledger.GetSessionAsync(change.SessionId) ?? new { id = change.SessionId },
+    };
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Parley.Server.Http;
+
+/// <summary>Reads a JSON body under a size limit (SPEC 7.1: 1 MiB, 10 MiB for batch routes). Oversized bodies are
+/// 413, malformed JSON or invalid UTF-8 a 400 naming where, an empty body a 400.</summary>
+internal static class RequestBody
+{
+    public const long Default = 1024 * 1024;
+    public const long Batch = 10 * 1024 * 1024;
+
+    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long limit)
+    {
+        if (request.ContentLength > limit) throw TooLarge(limit);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit) throw TooLarge(limit);
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw new ArgumentException("a JSON body is required.", "body");
+        return buffer.ToArray();
+    }
+
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, long limit = Default)
+    {
+        var bytes = await ReadBytesAsync(request, limit);
+        return JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject
+               ?? throw new ArgumentException("the body must be a JSON object.", "body");
+    }
+
+    public static async Task<T> ReadAsync<T>(HttpRequest request, long limit = Default)
+    {
+        var bytes = await ReadBytesAsync(request, limit);
+        return JsonSerializer.Deserialize<T>(bytes, ParleyJson.Options) ?? throw new ArgumentException("the body must be a JSON object.", "body");
+    }
+
+    /// <summary>Deserializes part of a body, reporting errors with the part's path (<c>messages[3].channel</c>).</summary>
+    public static T As<T>(JsonNode? node, string path)
+    {
+        if (node is not JsonObject) throw new ArgumentException($"{path} must be a JSON object.", path);
+        try
+        {
+            return node.Deserialize<T>(ParleyJson.Options) ?? throw new ArgumentException($"{path} must be a JSON object.", path);
+        }
+        catch (JsonException e)
+        {
+            var inner = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : e.Path.TrimStart('$');
+            throw new JsonException(e.Message, path.Length == 0 ? "$" + inner : "$." + path + inner, e.LineNumber, e.BytePositionInLine, e);
+        }
+    }
+
+    private static BadHttpRequestException TooLarge(long limit) =>
+        new($"the body is larger than this route's limit of {limit / (1024 * 1024)} MiB.", StatusCodes.Status413PayloadTooLarge);
+}

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Parley.Server.Http;
+
+namespace Parley.Server.Messages;
+
+/// <summary>Messages: logging, transcripts, search, and status reports one at a time or in webhook batches.</summary>
+internal static class MessagesApi
+{
+    public static IEndpointRouteBuilder MapMessages(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
+        {
+            var body = await RequestBody.ReadObjectAsync(ctx.Request, RequestBody.Batch);
+            if (await ctx.Caller().Session(ledger, id) is null) return SessionNotFound(id);
+            if (body.TryGetPropertyValue("messages", out var list))
+            {
+                if (body.Count != 1) throw new ArgumentException("a batch body holds only \"messages\".", body.Select(p => p.Key).First(k => k != "messages"));
+                if (list is not JsonArray array) throw new ArgumentException("messages must be an array.", "messages");
+                var messages = array.Select((m, i) => RequestBody.As<NewMessage>(m, $"messages[{i}]") is var nm && nm.Source is null ? nm with { Source = "api" } : nm).ToList();
+                var logged = await ledger.LogMessagesAsync(id, messages, ctx.RequestAborted);
+                return Results.Json(new MessagesBody([.. logged.Select(l => l.Message)]), ParleyJson.Options, statusCode: logged.Any(l => l.Created) ? 201 : 200);
+            }
+            var single = await ledger.LogMessageAsync(id, RequestBody.As<NewMessage>(body, "") is var one && one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
+            return Results.Json(single.Message, ParleyJson.Options, statusCode: single.Created ? 201 : 200);
+        }).WithTags("messages").Accepts<NewMessage>("application/json").Produces<Message>(201).Produces<MessagesBody>(201);
+
+        api.MapGet("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
+        {
+            var q = new QueryArgs(ctx.Request.Query);
+            var order = q.String("order") ?? "asc";
+            if (order is not ("asc" or "desc")) throw new ArgumentException($"order must be asc or desc; got '{order}'.", "order");
+            if (await ctx.Caller().Session(ledger, id) is null) return SessionNotFound(id);
+            var page = await ledger.GetTranscriptAsync(id, new TranscriptQuery { Cursor = q.String("cursor"), Limit = q.Int("limit", 50), Descending = order == "desc" }, ctx.RequestAborted);
+            return Results.Json(page, ParleyJson.Options);
+        }).WithTags("messages").Produces<CursorPage<Message>>();
+
+        api.MapGet("/messages/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
+            await ctx.Caller().Message(ledger, id) is { } message ? Results.Json(message, ParleyJson.Options) : MessageNotFound(id))
+            .WithTags("messages").Produces<Message>();
+
+        api.MapGet("/messages", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var q = new QueryArgs(ctx.Request.Query);
+            var page = await ledger.SearchMessagesAsync(new MessageQuery
+            {
+                Status = q.Enum<MessageStatus>("status"),
+                Channel = q.String("channel"),
+                Recipient = q.String("recipient"),
+                ProviderMessageId = q.String("provider_message_id"),
+                Since = q.Time("since"),
+                Until = q.Time("until"),
+                Cursor = q.String("cursor"),
+                Limit = q.Int("limit", 50),
+                Tenant = ctx.Caller().Tenant,
+            }, ctx.RequestAborted);
+            return Results.Json(page, ParleyJson.Options);
+        }).WithTags("messages").Produces<CursorPage<Message>>();
+
+        api.MapPost("/messages/{id}/status", async (string id, HttpContext ctx, Ledger ledger) =>
+        {
+            var report = await RequestBody.ReadAsync<StatusReport>(ctx.Request);
+            if (await ctx.Caller().Message(ledger, id) is null) return MessageNotFound(id);
+            var result = await ledger.ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
+            return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
+        }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>();
+
+        api.MapPost("/status-reports", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var body = await RequestBody.ReadObjectAsync(ctx.Request, RequestBody.Batch);
+            if (body.Count != 1 || body["reports"] is not JsonArray reports)
+                throw new ArgumentException("the body must be {\"reports\": [...]}.", "reports");
+            if (reports.Count is 0 or > 1000) throw new ArgumentException($"reports must hold 1 to 1000 reports; got {reports.Count}.", "reports");
+            var caller = ctx.Caller();
+            var results = new object?[reports.Count];
+            var keyed = new List<(int Index, KeyedStatusReport Report)>();
+            for (var i = 0; i < reports.Count; i++)
+            {
+                try
+                {
+                    var item = reports[i] as JsonObject ?? throw new ArgumentException($"reports[{i}] must be a JSON object.", $"reports[{i}]");
+                    var messageId = item["message_id"] is JsonValue v && v.TryGetValue<string>(out var mid) ? mid : null;
+                    var copy = item.DeepClone().AsObject();
+                    copy.Remove("message_id");
+                    var report = RequestBody.As<StatusReport>(copy, $"reports[{i}]");
+                    report = report with { Source = report.Source ?? "webhook" };
+                    if (caller.Tenant is not null) messageId = await ScopeAsync(caller, ledger, messageId, report);
+                    keyed.Add((i, new KeyedStatusReport { MessageId = messageId, Report = report }));
+                }
+                catch (Exception e) when (e is ArgumentException or JsonException)
+                {
+                    results[i] = new BatchResultBody(null, null, null, Problems.BodyFor(e));
+                }
+            }
+            if (keyed.Count > 0)
+            {
+                var applied = await ledger.ReportStatusesAsync([.. keyed.Select(k => k.Report)], ctx.RequestAborted);
+                for (var k = 0; k < keyed.Count; k++)
+                {
+                    var r = applied[k];
+                    results[keyed[k].Index] = new BatchResultBody(r.Outcome, r.MessageId, r.Parked ? true : null, r.Error is null ? null : Problems.BodyFor(r.Error));
+                }
+            }
+            return Results.Json(new { results }, ParleyJson.Options);
+        }).WithTags("status").Produces<BatchResultsBody>();
+
+        return api;
+    }
+
+    /// <summary>For a tenant key, a report must name a message of that tenant; one keyed by a provider id is resolved
+    /// within the tenant (it is not parked, since parked reports are not yet kept per tenant).</summary>
+    private static async Task<string> ScopeAsync(Caller caller, Ledger ledger, string? messageId, StatusReport report)
+    {
+        if (messageId is not null)
+            return await caller.Message(ledger, messageId) is not null ? messageId : throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
+        var found = await ledger.SearchMessagesAsync(new MessageQuery { ProviderMessageId = report.ProviderMessageId, Channel = report.Channel, Tenant = caller.Tenant, Limit = 2 });
+        return found.Items.Count switch
+        {
+            1 => found.Items[0].Id,
+            0 => throw new ParleyNotFoundException($"no message of this tenant carries provider id '{report.ProviderMessageId}'.", "provider_message_id"),
+            _ => throw new ArgumentException($"provider id '{report.ProviderMessageId}' is carried by messages on several channels; give the channel.", "channel"),
+        };
+    }
+
+    private static IResult SessionNotFound(string id) => Problems.NotFound($"session '{id}' does not exist.");
+    private static IResult MessageNotFound(string id) => Problems.NotFound($"message '{id}' does not exist.");
+}
+
+/// <summary><c>{"messages": [...]}</c>, in and out.</summary>
+internal sealed record MessagesBody(IReadOnlyList<Message> Messages);
+
+/// <summary>The answer to one status report.</summary>
+internal sealed record StatusResultBody(Message Message, ReportOutcome Outcome);
+
+/// <summary>One report's result in a batch: an outcome, or parked, or a problem object.</summary>
+internal sealed record BatchResultBody(ReportOutcome? Outcome, string? MessageId, bool? Parked, Dictionary<string, object?>? Error);
+
+/// <summary>The answer to a batch of reports.</summary>
+internal sealed record BatchResultsBody(IReadOnlyList<BatchResultBody> Results);

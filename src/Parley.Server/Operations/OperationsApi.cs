@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Parley.Internal.Schema;
+using Parley.Server.Http;
+
+namespace Parley.Server.Operations;
+
+/// <summary>Health, metrics, system events and the schema's state.</summary>
+internal static class OperationsApi
+{
+    public static IEndpointRouteBuilder MapSystem(this IEndpointRouteBuilder api, string database)
+    {
+        api.MapGet("/system/events", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var q = new QueryArgs(ctx.Request.Query);
+            var events = await ledger.GetSystemEventsAsync(q.Enum<SystemEventLevel>("level"), q.Int("limit", 100), ctx.RequestAborted);
+            return Results.Json(new { items = events }, ParleyJson.Options);
+        }).WithTags("system");
+
+        api.MapGet("/system/schema", () =>
+        {
+            using var engine = SchemaEngines.For(database, TimeSpan.FromSeconds(5));
+            var runner = SchemaEngines.Runner(engine);
+            var status = runner.Status();
+            var drift = runner.Verify();
+            return Results.Json(new
+            {
+                version = status.Version,
+                head = status.Head,
+                history = status.History.Select(h => new { version = h.Version, name = h.Name, checksum = h.Checksum, applied_at = h.AppliedAt, execution_ms = h.ExecutionMs, applied_by = h.AppliedBy, state = h.State }),
+                drift = drift.Select(d => d.Message),
+            }, ParleyJson.Options);
+        }).WithTags("system");
+        return api;
+    }
+
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app, RequestMetrics metrics)
+    {
+        app.MapGet("/health/live", () => Results.Json(new { status = "live" }, ParleyJson.Options)).ExcludeFromDescription();
+
+        app.MapGet("/health/ready", async (Ledger ledger, CancellationToken ct) =>
+        {
+            string database;
+            var ready = true;
+            try
+            {
+                await ledger.GetSystemEventsAsync(limit: 1, cancellationToken: ct);
+                database = "reachable";
+            }
+            catch (Exception e) when (e is ParleyException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                database = "unreachable: " + e.Message;
+                ready = false;
+            }
+            var body = new { status = ready ? "ready" : "unavailable", database, schema = new { verified = true, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth };
+            return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
+        }).ExcludeFromDescription();
+
+        app.MapGet("/metrics", (Ledger ledger) => Results.Text(Prometheus(ledger, metrics), "text/plain; version=0.0.4; charset=utf-8"))
+            .ExcludeFromDescription();
+        return app;
+    }
+
+    private static string Prometheus(Ledger ledger, RequestMetrics metrics)
+    {
+        var w = ledger.WriterStatistics;
+        var text = new StringBuilder();
+        void Line(string s) => text.Append(s).Append('\n');
+        string N(double v) => v.ToString(CultureInfo.InvariantCulture);
+
+        Line("# HELP parley_http_requests_total HTTP requests answered, by method, route and status.");
+        Line("# TYPE parley_http_requests_total counter");
+        foreach (var ((method, route, status), count) in metrics.Snapshot())
+            Line($"parley_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}");
+        Line("# HELP parley_writes_total Write calls committed by the writer.");
+        Line("# TYPE parley_writes_total counter");
+        Line($"parley_writes_total {w.CallsCommitted}");
+        Line("# HELP parley_writer_queue_depth Write calls waiting for the writer.");
+        Line("# TYPE parley_writer_queue_depth gauge");
+        Line($"parley_writer_queue_depth {w.QueueDepth}");
+        Histogram("parley_commit_seconds", "Time to execute and commit one group of write calls.", WriterStatistics.CommitSecondsBounds, w.CommitSecondsBuckets, w.Commits, w.CommitTime.TotalSeconds);
+        Histogram("parley_commit_batch_size", "Write calls carried by one commit.", WriterStatistics.CallsPerCommitBounds, w.CallsPerCommitBuckets, w.Commits, w.CallsCommitted);
+        return text.ToString();
+
+        void Histogram(string name, string help, IReadOnlyList<double> bounds, IReadOnlyList<long> cumulative, long count, double sum)
+        {
+            Line($"# HELP {name} {help}");
+            Line($"# TYPE {name} histogram");
+            for (var i = 0; i < bounds.Count; i++) Line($"{name}_bucket{{le=\"{N(bounds[i])}\"}} {cumulative[i]}");
+            Line($"{name}_bucket{{le=\"+Inf\"}} {count}");
+            Line($"{name}_sum {N(sum)}");
+            Line($"{name}_count {count}");
+        }
+    }
+}

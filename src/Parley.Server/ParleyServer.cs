@@ -1,0 +1,124 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Parley.Server.Events;
+using Parley.Server.Http;
+using Parley.Server.Messages;
+using Parley.Server.Operations;
+using Parley.Server.Sessions;
+
+namespace Parley.Server;
+
+/// <summary>How <c>parley serve</c> runs.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The database URL (SPEC 1).</summary>
+    public string Database { get; init; } = "sqlite:parley.db";
+    /// <summary>Where to listen, separated by ';'.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:5080";
+    /// <summary>The schema startup mode.</summary>
+    public SchemaStartupMode Schema { get; init; } = SchemaStartupMode.Migrate;
+    /// <summary>Serve beyond loopback without API keys.</summary>
+    public bool Insecure { get; init; }
+    /// <summary>The least severe log level written.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+}
+
+/// <summary>Builds the HTTP server: the ledger opened (schema startup mode first), the API under <c>/api/v1</c>,
+/// health, metrics and the OpenAPI document. Program code stays wiring; each feature maps its own routes.</summary>
+public static class ParleyServer
+{
+    /// <summary>Opens the ledger and builds the application; <c>RunAsync</c> on the result serves until stopped.</summary>
+    public static async Task<WebApplication> BuildAsync(ServerOptions options, CancellationToken cancellationToken = default)
+    {
+        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!IsLoopback(url) && !options.Insecure)
+                throw new ArgumentException($"{url} listens beyond loopback, where API keys are required and none are configured yet; " +
+                                            "pass --insecure to serve without keys on a trusted network.", "urls");
+        }
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        // A failure to bind is reported by `parley serve` in one line; the host's own stack trace adds nothing.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBody.Batch + 1);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = ParleyJson.Options.PropertyNamingPolicy;
+            foreach (var c in ParleyJson.Options.Converters) o.SerializerOptions.Converters.Add(c);
+        });
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Parley";
+            doc.Info.Description = "A message ledger: sessions, messages, delivery statuses. Errors are RFC 7807 problem+json.";
+            return Task.CompletedTask;
+        }));
+        var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = options.Database, Schema = options.Schema }, cancellationToken);
+        builder.Services.AddSingleton(ledger);
+        var metrics = new RequestMetrics();
+
+        var app = builder.Build();
+        // SIGTERM: Kestrel stops taking requests and finishes the ones in flight (each awaits its commit), then the
+        // ledger commits whatever is still queued before the process exits.
+        app.Lifetime.ApplicationStopped.Register(() => ledger.DisposeAsync().AsTask().GetAwaiter().GetResult());
+
+        app.Use(metrics.Count);
+        app.Use(ProblemsForExceptions);
+        app.UseStatusCodePages(async ctx =>
+        {
+            var http = ctx.HttpContext;
+            var (title, detail) = http.Response.StatusCode switch
+            {
+                405 => ("Method not allowed", $"{http.Request.Method} is not allowed on {http.Request.Path}."),
+                415 => ("Unsupported media type", "send the body as JSON with Content-Type: application/json."),
+                404 => ("Not found", $"no route {http.Request.Path}."),
+                var other => (ReasonPhrases.GetReasonPhrase(other), $"{http.Request.Method} {http.Request.Path} failed."),
+            };
+            await Problems.Problem(http.Response.StatusCode, title, detail).ExecuteAsync(http);
+        });
+
+        var api = app.MapGroup("/api/v1");
+        api.MapSessions();
+        api.MapMessages();
+        api.MapEvents();
+        api.MapSystem(options.Database);
+        app.MapHealth(metrics);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/", () => Results.Content(
+            "<!doctype html><title>Parley</title><h1>Parley</h1><p>The API is at <code>/api/v1</code>; see <a href=\"/openapi/v1.json\">/openapi/v1.json</a>, " +
+            "<a href=\"/health/ready\">/health/ready</a> and <a href=\"/metrics\">/metrics</a>.</p>", "text/html")).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task ProblemsForExceptions(HttpContext ctx, RequestDelegate next)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
+        {
+            var result = Problems.For(e);
+            if (e is ParleyException) ctx.Response.Headers.RetryAfter = "5";
+            if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
+                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server").LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
+            await result.ExecuteAsync(ctx);
+        }
+    }
+
+    /// <summary>Whether a listen URL stays on this machine (127.0.0.0/8, ::1, localhost).</summary>
+    internal static bool IsLoopback(string url)
+    {
+        var host = url.Contains("://", StringComparison.Ordinal) ? url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..] : url;
+        host = host.Split('/')[0];
+        if (host.StartsWith('[')) host = host[1..host.IndexOf(']', StringComparison.Ordinal)];
+        else if (host.Contains(':', StringComparison.Ordinal)) host = host[..host.LastIndexOf(':')];
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+    }
+}

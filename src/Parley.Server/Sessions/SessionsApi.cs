@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Parley.Server.Http;
+
+namespace Parley.Server.Sessions;
+
+/// <summary><c>/api/v1/sessions</c>: create, list, read, change, end, delete, and read markers.</summary>
+internal static class SessionsApi
+{
+    public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/sessions").WithTags("sessions");
+
+        group.MapPost("", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var body = await RequestBody.ReadAsync<NewSession>(ctx.Request);
+            var result = await ledger.CreateSessionAsync(body with { Tenant = ctx.Caller().TenantFor(body.Tenant) }, ctx.RequestAborted);
+            return Results.Json(result.Session, ParleyJson.Options, statusCode: result.Created ? 201 : 200);
+        }).Accepts<NewSession>("application/json").Produces<Session>(201).Produces<Session>(200);
+
+        group.MapGet("", async (HttpContext ctx, Ledger ledger) =>
+        {
+            var q = new QueryArgs(ctx.Request.Query);
+            var page = await ledger.ListSessionsAsync(new SessionQuery
+            {
+                Page = q.Int("page", 1),
+                PerPage = q.Int("per_page", 20),
+                Status = q.Enum<SessionStatus>("status"),
+                Kind = q.String("kind"),
+                Channel = q.String("channel"),
+                Text = q.String("q"),
+                Since = q.Time("since"),
+                Until = q.Time("until"),
+                Tenant = ctx.Caller().Tenant,
+            }, ctx.RequestAborted);
+            return Results.Json(PageBody.Of(page), ParleyJson.Options);
+        }).Produces<PageBody>();
+
+        group.MapGet("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
+            await ctx.Caller().Session(ledger, id) is { } session ? Results.Json(session, ParleyJson.Options) : NotFound(id))
+            .Produces<Session>();
+
+        group.MapPatch("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
+        {
+            var body = await RequestBody.ReadObjectAsync(ctx.Request);
+            var patch = new SessionPatch();
+            foreach (var (name, value) in body)
+            {
+                patch = name switch
+                {
+                    "title" => patch with
+                    {
+                        Title = new Optional<string?>(value switch
+                        {
+                            null => null,
+                            JsonValue v when v.TryGetValue<string>(out var title) => title,
+                            _ => throw new ArgumentException("title must be a string or null.", "title"),
+                        }),
+                    },
+                    "metadata" => patch with { Metadata = new Optional<JsonObject?>(value is null ? null : value as JsonObject ?? throw new ArgumentException("metadata must be a JSON object or null.", "metadata")) },
+                    _ => throw new ArgumentException($"{name} cannot be changed; PATCH takes title and metadata.", name),
+                };
+            }
+            if (await ctx.Caller().Session(ledger, id) is null) return NotFound(id);
+            return Results.Json(await ledger.UpdateSessionAsync(id, patch, ctx.RequestAborted), ParleyJson.Options);
+        }).Produces<Session>();
+
+        group.MapPost("/{id}/end", async (string id, HttpContext ctx, Ledger ledger) =>
+            await ctx.Caller().Session(ledger, id) is null ? NotFound(id) : Results.Json(await ledger.EndSessionAsync(id, null, ctx.RequestAborted), ParleyJson.Options))
+            .Produces<Session>();
+
+        group.MapDelete("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
+            await ctx.Caller().Session(ledger, id) is not null && await ledger.DeleteSessionAsync(id, ctx.RequestAborted) ? Results.NoContent() : NotFound(id))
+            .Produces(204);
+
+        group.MapPost("/{id}/read", async (string id, HttpContext ctx, Ledger ledger) =>
+        {
+            var body = await RequestBody.ReadAsync<ReadMarkerBody>(ctx.Request);
+            if (await ctx.Caller().Session(ledger, id) is null) return NotFound(id);
+            var marked = await ledger.MarkReadAsync(id, new ReadMarker { Reader = body.Reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
+            return Results.Json(new MarkedBody(marked), ParleyJson.Options);
+        }).Accepts<ReadMarkerBody>("application/json").Produces<MarkedBody>();
+
+        return api;
+    }
+
+    private static IResult NotFound(string id) => Problems.NotFound($"session '{id}' does not exist.");
+}
+
+/// <summary>The body of <c>POST /sessions/{id}/read</c>.</summary>
+internal sealed record ReadMarkerBody(Reader Reader, string? UpTo = null, DateTimeOffset? At = null);
+
+/// <summary>How many messages a read marker passed.</summary>
+internal sealed record MarkedBody(int Marked);
+
+/// <summary>A numbered page (SPEC 7.2).</summary>
+internal sealed record PageBody(IReadOnlyList<object> Items, int Page, int PerPage, long Total, long TotalPages)
+{
+    public static PageBody Of<T>(Page<T> page) where T : notnull =>
+        new([.. page.Items.Cast<object>()], page.PageNumber, page.PerPage, page.Total, page.TotalPages);
+}

@@ -1,0 +1,69 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Server;
+
+namespace Parley.Tests;
+
+/// <summary>Parley's server on Kestrel, on a free loopback port, over a fresh SQLite file; real HTTP.</summary>
+public sealed class ServerFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerFixture(WebApplication app, string dir, Uri address)
+    {
+        _app = app;
+        Directory = dir;
+        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string Directory { get; }
+    public string DbPath => Path.Combine(Directory, "parley.db");
+    public HttpClient Http { get; }
+    public Ledger Ledger => _app.Services.GetRequiredService<Ledger>();
+
+    public static async Task<ServerFixture> StartAsync()
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("parley-server-").FullName;
+        var app = await ParleyServer.BuildAsync(new ServerOptions { Database = "sqlite:" + Path.Combine(dir, "parley.db"), Urls = "http://127.0.0.1:0" });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ServerFixture(app, dir, new Uri(address));
+    }
+
+    public Task<HttpResponseMessage> PostJson(string path, string json) =>
+        Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    public async Task<(HttpResponseMessage Response, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public long Scalar(string sql)
+    {
+        using var conn = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        conn.Open();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
+    }
+}
