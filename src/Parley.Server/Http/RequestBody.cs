@@ -23,7 +23,10 @@ internal static class RequestBody
             buffer.Write(chunk, 0, read);
         }
         if (buffer.Length == 0) throw new ArgumentException("a JSON body is required.", "body");
-        return buffer.ToArray();
+        var bytes = buffer.ToArray();
+        // System.Text.Json would quietly turn invalid UTF-8 inside strings into U+FFFD: refuse it instead.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new ArgumentException("the body is not valid UTF-8.", "body");
+        return bytes;
     }
 
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, long limit = Default)
@@ -51,6 +54,29 @@ internal static class RequestBody
         {
             var inner = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : e.Path.TrimStart('$');
             throw new JsonException(e.Message, path.Length == 0 ? "$" + inner : "$." + path + inner, e.LineNumber, e.BytePositionInLine, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonNode refuses escaped lone surrogates ("\ud800") this way; it is the client's text, so a 400.
+            throw new ArgumentException($"{(path.Length == 0 ? "the body" : path)} holds text that is not well-formed Unicode ({e.Message})", path.Length == 0 ? "body" : path);
+        }
+    }
+
+    /// <summary>A string field of a JSON object, or null; anything else (or malformed text) is a 400 naming it.</summary>
+    public static string? Text(JsonObject body, string name, string path)
+    {
+        try
+        {
+            return body[name] switch
+            {
+                null => null,
+                JsonValue v when v.TryGetValue<string>(out var text) => text,
+                _ => throw new ArgumentException($"{path} must be a string.", path),
+            };
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"{path} is not well-formed Unicode ({e.Message})", path);
         }
     }
 

@@ -82,7 +82,7 @@ internal static class MessagesApi
                 try
                 {
                     var item = reports[i] as JsonObject ?? throw new ArgumentException($"reports[{i}] must be a JSON object.", $"reports[{i}]");
-                    var messageId = item["message_id"] is JsonValue v && v.TryGetValue<string>(out var mid) ? mid : null;
+                    var messageId = RequestBody.Text(item, "message_id", $"reports[{i}].message_id");
                     var copy = item.DeepClone().AsObject();
                     copy.Remove("message_id");
                     var report = RequestBody.As<StatusReport>(copy, $"reports[{i}]");

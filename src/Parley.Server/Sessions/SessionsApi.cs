@@ -52,12 +52,7 @@ internal static class SessionsApi
                 {
                     "title" => patch with
                     {
-                        Title = new Optional<string?>(value switch
-                        {
-                            null => null,
-                            JsonValue v when v.TryGetValue<string>(out var title) => title,
-                            _ => throw new ArgumentException("title must be a string or null.", "title"),
-                        }),
+                        Title = new Optional<string?>(RequestBody.Text(body, "title", "title")),
                     },
                     "metadata" => patch with { Metadata = new Optional<JsonObject?>(value is null ? null : value as JsonObject ?? throw new ArgumentException("metadata must be a JSON object or null.", "metadata")) },
                     _ => throw new ArgumentException($"{name} cannot be changed; PATCH takes title and metadata.", name),

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text;
+
+namespace Parley.Tests;
+
+/// <summary>Bad input over HTTP: a 4xx problem+json naming what was wrong, never a 500, and nothing written.</summary>
+public class ServerBadInputTests : IAsyncLifetime
+{
+    private ServerFixture _s = null!;
+
+    public async Task InitializeAsync()
+    {
+        _s = await ServerFixture.StartAsync();
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "s"}""");
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", """{"sender_type": "agent", "content": "seed", "provider_message_id": "P1"}""");
+    }
+
+    public async Task DisposeAsync() => await _s.DisposeAsync();
+
+    private string State() =>
+        $"{_s.Scalar("SELECT count(*) FROM parley_sessions")}/{_s.Scalar("SELECT count(*) FROM parley_messages")}/" +
+        $"{_s.Scalar("SELECT count(*) FROM parley_message_events")}/{_s.Scalar("SELECT count(*) FROM parley_parked_reports")}/" +
+        $"{_s.Scalar("SELECT total(length(coalesce(title, '')) + message_count) FROM parley_sessions")}";
+
+    [Theory]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": ", 400, "body")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"chanel\": \"sms\"}", 400, "chanel")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": 42}", 400, "content")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"robot\", \"content\": \"x\"}", 400, "sender_type")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"channel\": \"SMS\"}", 400, "channel")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"messages\": [{\"sender_type\": \"agent\", \"content\": \"ok\"}, {\"sender_type\": \"agent\"}]}", 400, "messages[1].content")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "[1, 2]", 400, "body")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "", 400, "body")]
+    [InlineData("POST", "/api/v1/sessions/nope/messages", "{\"sender_type\": \"agent\", \"content\": \"x\"}", 404, null)]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"has space\"}", 400, "id")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"x\", \"metadata\": [1]}", 400, "metadata")]
+    [InlineData("PATCH", "/api/v1/sessions/s", "{\"tenant\": \"other\"}", 400, "tenant")]
+    [InlineData("PATCH", "/api/v1/sessions/s", "{\"title\": 5}", 400, "title")]
+    [InlineData("GET", "/api/v1/sessions?page=0", null, 400, "page")]
+    [InlineData("GET", "/api/v1/sessions?page=99999999999", null, 400, "page")]
+    [InlineData("GET", "/api/v1/sessions?per_page=201", null, 400, "per_page")]
+    [InlineData("GET", "/api/v1/sessions?status=open", null, 400, "status")]
+    [InlineData("GET", "/api/v1/sessions?since=yesterday", null, 400, "since")]
+    [InlineData("GET", "/api/v1/sessions/s/messages?cursor=%27%3B%20DROP%20TABLE", null, 400, "cursor")]
+    [InlineData("GET", "/api/v1/sessions/s/messages?order=sideways", null, 400, "order")]
+    [InlineData("GET", "/api/v1/messages?limit=-1", null, 400, "limit")]
+    [InlineData("POST", "/api/v1/messages/nope/status", "{\"status\": \"sent\"}", 404, null)]
+    [InlineData("POST", "/api/v1/status-reports", "{\"reports\": []}", 400, "reports")]
+    [InlineData("POST", "/api/v1/status-reports", "{\"items\": []}", 400, "reports")]
+    [InlineData("POST", "/api/v1/sessions/s/read", "{\"reader\": \"bot\"}", 400, "reader")]
+    [InlineData("DELETE", "/api/v1/sessions/nope", null, 404, null)]
+    [InlineData("PUT", "/api/v1/sessions/s", "{}", 405, null)]
+    public async Task bad_requests_get_a_problem_naming_the_field_and_change_nothing(string method, string path, string? body, int status, string? field)
+    {
+        var before = State();
+        var (r, problem) = await _s.Send(new HttpMethod(method), path, body);
+        Assert.Equal(status, (int)r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(status, (int)problem!["status"]!);
+        Assert.False(string.IsNullOrEmpty((string?)problem["title"]));
+        if (field is not null) Assert.NotNull(problem["errors"]![field]);
+        Assert.Equal(before, State());
+    }
+
+    [Fact]
+    public async Task invalid_utf8_and_oversized_bodies_are_refused()
+    {
+        var before = State();
+        var bad = new ByteArrayContent([.. "{\"sender_type\": \"agent\", \"content\": \""u8, 0xC3, 0x28, .. "\"}"u8]);
+        bad.Headers.ContentType = new("application/json");
+        var r = await _s.Http.PostAsync("/api/v1/sessions/s/messages", bad);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+
+        // A well-behaved uploader asks first (Expect: 100-continue), so the refusal arrives before the body is sent.
+        async Task<HttpStatusCode> Upload(string path, string json)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            request.Headers.ExpectContinue = true;
+            return (await _s.Http.SendAsync(request)).StatusCode;
+        }
+        var huge = "{\"id\": \"x\", \"title\": \"" + new string('a', 1024 * 1024 + 10) + "\"}";
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await Upload("/api/v1/sessions", huge));
+        var batchTooBig = "{\"messages\": [" + string.Join(",", Enumerable.Range(0, 11).Select(_ => "{\"sender_type\": \"agent\", \"content\": \"" + new string('b', 1024 * 1024 - 100) + "\"}")) + "]}";
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await Upload("/api/v1/sessions/s/messages", batchTooBig));
+        // Under its limit, a batch route takes more than 1 MiB.
+        var bigBatch = "{\"messages\": [" + string.Join(",", Enumerable.Range(0, 3).Select(_ => "{\"sender_type\": \"agent\", \"content\": \"" + new string('c', 600_000) + "\"}")) + "]}";
+        Assert.Equal(HttpStatusCode.Created, await Upload("/api/v1/sessions/s/messages", bigBatch));
+        before = State();
+        Assert.Equal(before, State());
+        Assert.Equal(HttpStatusCode.BadRequest, (await _s.PostJson("/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"\\ud800\"}")).StatusCode);
+        Assert.Equal(before, State());
+    }
+
+    [Fact]
+    public async Task sql_looking_strings_are_stored_verbatim()
+    {
+        const string evil = "'; DROP TABLE parley_messages; --";
+        var (r, m) = await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", $$"""{"sender_type": "agent", "content": "{{evil}}", "recipient": "{{evil}}"}""");
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var (_, found) = await _s.Send(HttpMethod.Get, "/api/v1/messages?recipient=" + Uri.EscapeDataString(evil));
+        Assert.Equal(evil, (string?)found!["items"]![0]!["content"]);
+    }
+
+    [Fact]
+    public async Task a_few_thousand_generated_bad_requests_get_no_5xx_and_change_nothing()
+    {
+        var before = State();
+        var rng = new Random(4242);
+        // Destructive routes aim at ids that do not exist; every JSON object body carries an unknown field, so no
+        // generated request is valid by chance.
+        string[] paths = ["/api/v1/sessions", "/api/v1/sessions/nope", "/api/v1/sessions/s/messages", "/api/v1/sessions/s/read", "/api/v1/sessions/nope/end",
+            "/api/v1/messages", "/api/v1/messages/x/status", "/api/v1/status-reports", "/api/v1/sessions/%00/messages", "/api/v1/sessions/" + new string('z', 300)];
+        string[] methods = ["GET", "POST", "PATCH", "DELETE", "PUT"];
+        string[] values = ["null", "true", "-1", "1e309", "\"\"", "\"\\u0000\"", "\"\\ud800\"", "[]", "{}", "\"' OR 1=1 --\"", "\"" + new string('x', 5000) + "\"", "99999999999999999999", "\"2026-13-45T99:00:00Z\""];
+        string[] fields = ["id", "kind", "title", "sender_type", "direction", "content", "channel", "status", "at", "reader", "up_to", "messages", "reports", "metadata", "provider_message_id", "per_page"];
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var method = methods[rng.Next(methods.Length)];
+            var path = paths[rng.Next(paths.Length)];
+            if (rng.Next(3) == 0) path += $"?{fields[rng.Next(fields.Length)]}={Uri.EscapeDataString(values[rng.Next(values.Length)])}&page={rng.Next(-5, 5)}";
+            string? body = null;
+            if (method is "POST" or "PATCH" or "PUT")
+            {
+                body = rng.Next(4) switch
+                {
+                    0 => "{" + string.Join(",", Enumerable.Range(0, rng.Next(1, 4)).Select(_ => $"\"{fields[rng.Next(fields.Length)]}\": {values[rng.Next(values.Length)]}")) + ", \"zz_unknown\": 1}",
+                    1 => values[rng.Next(values.Length)],
+                    2 => "{\"messages\": [" + values[rng.Next(values.Length)] + "], \"zz_unknown\": 1}",
+                    _ => new string((char)rng.Next(32, 127), rng.Next(0, 40)),
+                };
+            }
+            var (r, _) = await _s.Send(new HttpMethod(method), path, body);
+            var code = (int)r.StatusCode;
+            statuses[code] = statuses.GetValueOrDefault(code) + 1;
+            Assert.True(code < 500, $"{method} {path} {body} -> {code}");
+        }
+        // Reads of existing resources may succeed; nothing may be written.
+        Assert.Equal(before, State());
+        Assert.True(statuses.Where(p => p.Key >= 400).Sum(p => p.Value) > 2000, string.Join(", ", statuses));
+    }
+}
