@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Parley.Tests;
+
+/// <summary>`parley serve` as a real process: the README's first command, and a graceful SIGTERM.</summary>
+public class ServeProcessTests : IDisposable
+{
+    private readonly SchemaFixture _db = new();
+
+    public void Dispose() => _db.Dispose();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<HttpClient> WaitUntilReady(Process server, int port)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        for (var i = 0; i < 200; i++)
+        {
+            if (server.HasExited) throw new InvalidOperationException($"parley serve exited with {server.ExitCode}: {await server.StandardError.ReadToEndAsync()}");
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return http;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("parley serve did not become ready");
+    }
+
+    private static void Terminate(Process p) => Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    [Fact]
+    public async Task sigterm_drains_the_writer_and_every_acknowledged_write_is_on_disk()
+    {
+        var port = FreePort();
+        using var server = ChildProcess.Start(ChildProcess.Cli, "serve", "--db", _db.Url, "--urls", $"http://127.0.0.1:{port}");
+        using var http = await WaitUntilReady(server, port);
+        var created = await http.PostAsync("/api/v1/sessions", new StringContent("{\"id\": \"s\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var key = $"w{w}-{i}";
+                try
+                {
+                    var r = await http.PostAsync("/api/v1/sessions/s/messages",
+                        new StringContent($"{{\"sender_type\": \"user\", \"content\": \"{key}\", \"idempotency_key\": \"{key}\"}}", Encoding.UTF8, "application/json"));
+                    if (r.IsSuccessStatusCode) acknowledged.Add(key);
+                }
+                catch (HttpRequestException)
+                {
+                    return; // the server has gone
+                }
+            }
+        })).ToList();
+        await Task.Delay(1500);
+        Terminate(server);
+        await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.Equal(0, server.ExitCode);
+        Assert.True(acknowledged.Count > 50, $"only {acknowledged.Count} writes before SIGTERM");
+        var stored = _db.Dump("parley_messages", ["idempotency_key"]).Select(k => k.Trim('\'')).ToHashSet();
+        Assert.All(acknowledged, key => Assert.Contains(key, stored));
+        Assert.Empty(_db.Runner().Verify());
+    }
+
+    [Fact]
+    public async Task serve_refuses_a_non_loopback_address_without_keys_unless_insecure()
+    {
+        var (exit, _, stderr) = await ChildProcess.ParleyAsync("serve", "--db", _db.Url, "--urls", "http://0.0.0.0:0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--insecure", stderr);
+    }
+}
