@@ -10,6 +10,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
+# The OpenAPI validator the suite runs (tests/openapi, from npm).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "test.sh: npm is required (Node.js 20+) for the OpenAPI check" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+if ! (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  echo "test.sh: npm ci in tests/openapi failed" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+
 if ! dotnet build Parley.sln -c Release --nologo -v q -clp:ErrorsOnly; then
   echo "test.sh: the build failed" >&2
   echo "tests: 0 passed, 1 failed"
