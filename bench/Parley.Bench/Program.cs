@@ -9,6 +9,8 @@ if (args.Length > 0 && args[0] == "ingest")
     var scale = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
     return await IngestDriver.RunAsync(scale, args.Length > 2 ? args[2] : null);
 }
+if (args.Length > 0 && args[0] == "http")
+    return await HttpDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000);
 if (args.Length > 0 && args[0] == "schema")
     return SchemaDriver.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
 BenchmarkSwitcher.FromAssembly(typeof(IngestDriver).Assembly).Run(args);

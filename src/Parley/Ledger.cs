@@ -22,11 +22,13 @@ public sealed partial class Ledger : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ITimer _expiry;
     private readonly ILogger _log;
+    private readonly SqliteCheckpointer _checkpointer;
     private int _disposed;
 
-    private Ledger(Writer writer, SqliteReadStore reader, LedgerOptions options, ILogger log, string database, int version)
+    private Ledger(Writer writer, SqliteReadStore reader, SqliteCheckpointer checkpointer, LedgerOptions options, ILogger log, string database, int version)
     {
         _writer = writer;
+        _checkpointer = checkpointer;
         _reader = reader;
         _clock = options.TimeProvider;
         _log = log;
@@ -67,9 +69,9 @@ public sealed partial class Ledger : IAsyncDisposable
         if (url.Engine != "sqlite")
             throw new ArgumentException($"{url.Engine} databases are not supported by this build yet; use sqlite:path.", "database");
         var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley");
-        var (writeStore, reader, version) = await Task.Run(() => SqliteEngine.Open(url.Target, options), cancellationToken);
+        var (writeStore, reader, version, path) = await Task.Run(() => SqliteEngine.Open(url.Target, options), cancellationToken);
         Log.Opened(log, url.ToString(), version);
-        return new Ledger(new Writer(writeStore, options, log), reader, options, log, url.ToString(), version);
+        return new Ledger(new Writer(writeStore, options, log), reader, new SqliteCheckpointer(path, log), options, log, url.ToString(), version);
     }
 
     /// <summary>Commits every write already queued, then closes the database.</summary>
@@ -77,6 +79,8 @@ public sealed partial class Ledger : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _expiry.DisposeAsync();
+        await _checkpointer.DisposeAsync();
+        // Closing the writer's connection, the last one, checkpoints the rest of the WAL and removes it.
         await _writer.DisposeAsync();
         _reader.ClearPool();
     }

@@ -23,7 +23,7 @@ public class ServerBadInputTests : IAsyncLifetime
         $"{_s.Scalar("SELECT total(length(coalesce(title, '')) + message_count) FROM parley_sessions")}";
 
     [Theory]
-    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": ", 400, "body")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": ", 400, "content")]
     [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"chanel\": \"sms\"}", 400, "chanel")]
     [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": 42}", 400, "content")]
     [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"robot\", \"content\": \"x\"}", 400, "sender_type")]

@@ -54,4 +54,20 @@ public class WriterTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "late" }));
         Directory.Delete(t.Directory, true);
     }
+
+    [Fact]
+    public async Task the_wal_is_checkpointed_in_the_background_while_the_ledger_is_open()
+    {
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var before = new FileInfo(t.Path).Length;
+        var content = new string('x', 2000);
+        for (var i = 0; i < 5; i++)
+            await t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 1000).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
+        // The writer never checkpoints (wal_autocheckpoint = 0); only the background checkpointer can grow the file.
+        Assert.Equal(0L, await t.Ledger.ReadWriterPragmaAsync("wal_autocheckpoint"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (new FileInfo(t.Path).Length < before + 5_000_000 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(new FileInfo(t.Path).Length >= before + 5_000_000, $"database file still {new FileInfo(t.Path).Length} bytes");
+    }
 }

@@ -18,6 +18,13 @@ internal sealed record Caller(string? Tenant)
         return session is not null && (Tenant is null || session.Tenant == Tenant) ? session : null;
     }
 
+    /// <summary>Whether the caller may write to the session. Without a tenant this costs nothing: the ledger itself
+    /// refuses a session that does not exist.</summary>
+    public async Task<bool> MayUse(Ledger ledger, string sessionId) => Tenant is null || await Session(ledger, sessionId) is not null;
+
+    /// <summary>Whether the caller may report on the message (same rule).</summary>
+    public async Task<bool> MayReport(Ledger ledger, string messageId) => Tenant is null || await Message(ledger, messageId) is not null;
+
     /// <summary>The message if this caller may see it.</summary>
     public async Task<Message?> Message(Ledger ledger, string id)
     {

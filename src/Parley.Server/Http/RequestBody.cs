@@ -42,6 +42,28 @@ internal static class RequestBody
         return JsonSerializer.Deserialize<T>(bytes, ParleyJson.Options) ?? throw new ArgumentException("the body must be a JSON object.", "body");
     }
 
+    /// <summary>The name of the body's first property (null for an empty object), read without parsing the rest.</summary>
+    public static string? FirstProperty(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            throw new ArgumentException("the body must be a JSON object.", "body");
+        return reader.Read() && reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
+    }
+
+    /// <summary>Deserializes a whole body straight from its bytes.</summary>
+    public static T As<T>(byte[] body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, ParleyJson.Options) ?? throw new ArgumentException("the body must be a JSON object.", "body");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"the body holds text that is not well-formed Unicode ({e.Message})", "body");
+        }
+    }
+
     /// <summary>Deserializes part of a body, reporting errors with the part's path (<c>messages[3].channel</c>).</summary>
     public static T As<T>(JsonNode? node, string path)
     {

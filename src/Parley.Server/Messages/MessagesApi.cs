@@ -14,8 +14,16 @@ internal static class MessagesApi
     {
         api.MapPost("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
         {
-            var body = await RequestBody.ReadObjectAsync(ctx.Request, RequestBody.Batch);
-            if (await ctx.Caller().Session(ledger, id) is null) return SessionNotFound(id);
+            var bytes = await RequestBody.ReadBytesAsync(ctx.Request, RequestBody.Batch);
+            if (!await ctx.Caller().MayUse(ledger, id)) return SessionNotFound(id);
+            // One message deserializes straight from the bytes; only a batch goes through a document.
+            if (RequestBody.FirstProperty(bytes) != "messages")
+            {
+                var one = RequestBody.As<NewMessage>(bytes);
+                var single = await ledger.LogMessageAsync(id, one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
+                return Results.Json(single.Message, ParleyJson.Options, statusCode: single.Created ? 201 : 200);
+            }
+            var body = System.Text.Json.Nodes.JsonNode.Parse(bytes)!.AsObject();
             if (body.TryGetPropertyValue("messages", out var list))
             {
                 if (body.Count != 1) throw new ArgumentException("a batch body holds only \"messages\".", body.Select(p => p.Key).First(k => k != "messages"));
@@ -24,8 +32,7 @@ internal static class MessagesApi
                 var logged = await ledger.LogMessagesAsync(id, messages, ctx.RequestAborted);
                 return Results.Json(new MessagesBody([.. logged.Select(l => l.Message)]), ParleyJson.Options, statusCode: logged.Any(l => l.Created) ? 201 : 200);
             }
-            var single = await ledger.LogMessageAsync(id, RequestBody.As<NewMessage>(body, "") is var one && one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
-            return Results.Json(single.Message, ParleyJson.Options, statusCode: single.Created ? 201 : 200);
+            throw new ArgumentException("a batch body is {\"messages\": [...]}.", "messages");
         }).WithTags("messages").Accepts<NewMessage>("application/json").Produces<Message>(201).Produces<MessagesBody>(201);
 
         api.MapGet("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
@@ -63,7 +70,7 @@ internal static class MessagesApi
         api.MapPost("/messages/{id}/status", async (string id, HttpContext ctx, Ledger ledger) =>
         {
             var report = await RequestBody.ReadAsync<StatusReport>(ctx.Request);
-            if (await ctx.Caller().Message(ledger, id) is null) return MessageNotFound(id);
+            if (!await ctx.Caller().MayReport(ledger, id)) return MessageNotFound(id);
             var result = await ledger.ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
             return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
         }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>();

@@ -73,7 +73,7 @@ internal static class SessionsApi
         group.MapPost("/{id}/read", async (string id, HttpContext ctx, Ledger ledger) =>
         {
             var body = await RequestBody.ReadAsync<ReadMarkerBody>(ctx.Request);
-            if (await ctx.Caller().Session(ledger, id) is null) return NotFound(id);
+            if (!await ctx.Caller().MayUse(ledger, id)) return NotFound(id);
             var marked = await ledger.MarkReadAsync(id, new ReadMarker { Reader = body.Reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
             return Results.Json(new MarkedBody(marked), ParleyJson.Options);
         }).Accepts<ReadMarkerBody>("application/json").Produces<MarkedBody>();

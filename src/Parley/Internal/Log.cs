@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Warning, "Expired {Count} parked reports")]
     public static partial void ParkedExpired(ILogger logger, int count);
 
+    [LoggerMessage(7, LogLevel.Warning, "A background WAL checkpoint failed; the next one will try again")]
+    public static partial void CheckpointFailed(ILogger logger, Exception error);
+
     [LoggerMessage(6, LogLevel.Error, "Expiring parked reports failed")]
     public static partial void ParkedExpiryFailed(ILogger logger, Exception error);
 }

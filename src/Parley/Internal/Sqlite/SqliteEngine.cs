@@ -8,7 +8,7 @@ namespace Parley.Internal.Sqlite;
 /// foreign keys on, a busy timeout) with the schema startup mode applied, and the read connections' string.</summary>
 internal static class SqliteEngine
 {
-    public static (SqliteWriteStore Writer, SqliteReadStore Reader, int Version) Open(string path, LedgerOptions options)
+    public static (SqliteWriteStore Writer, SqliteReadStore Reader, int Version, string FullPath) Open(string path, LedgerOptions options)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full);
@@ -32,10 +32,12 @@ internal static class SqliteEngine
             // A 64 MiB page cache for the writer: inserts scatter into several indexes (recipients arrive in no
             // order), and pages that stay cached are not read back for every commit.
             Pragma(conn, "cache_size = -65536");
+            // Checkpoints run on SqliteCheckpointer's connection, not inside the writer's commits.
+            Pragma(conn, "wal_autocheckpoint = 0");
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
             var version = ApplyStartupMode(full, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
-            return (new SqliteWriteStore(conn), new SqliteReadStore(readCs), version);
+            return (new SqliteWriteStore(conn), new SqliteReadStore(readCs), version, full);
         }
         catch (SqliteException e)
         {

@@ -191,7 +191,7 @@ internal sealed class SqliteWriteStore : WriteStore
 
     public override object? ReadSetting(string name)
     {
-        if (name is not ("synchronous" or "journal_mode" or "foreign_keys" or "busy_timeout"))
+        if (name is not ("synchronous" or "journal_mode" or "foreign_keys" or "busy_timeout" or "wal_autocheckpoint"))
             throw new ArgumentException($"{name} is not a setting Parley reads.", nameof(name));
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = "PRAGMA " + name;
