@@ -80,9 +80,10 @@ public sealed partial class Ledger : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _expiry.DisposeAsync();
         await _checkpointer.DisposeAsync();
-        // Closing the writer's connection, the last one, checkpoints the rest of the WAL and removes it.
-        await _writer.DisposeAsync();
+        // Readers close first so that the writer's connection is the last: closing it checkpoints the rest of the
+        // WAL and removes it (a read-only connection closing last could not).
         _reader.ClearPool();
+        await _writer.DisposeAsync();
     }
 
     /// <summary>Records a system event (SPEC 2.3).</summary>

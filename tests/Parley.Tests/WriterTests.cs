@@ -50,6 +50,8 @@ public class WriterTests
         var pending = Enumerable.Range(0, 500).Select(i => t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"{i}" })).ToList();
         await t.Ledger.DisposeAsync();
         await Task.WhenAll(pending);
+        // A clean close leaves no WAL behind: everything is in the database file.
+        Assert.False(File.Exists(t.Path + "-wal"), "the WAL is still there after a clean close");
         Assert.Equal(500, t.Scalar("SELECT count(*) FROM parley_messages"));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "late" }));
         Directory.Delete(t.Directory, true);
