@@ -20,7 +20,7 @@ internal static class ParleyCommandLine
         Recursive = true,
     };
 
-    private static readonly Option<bool> Json = new("--json")
+    public static readonly Option<bool> Json = new("--json")
     {
         Description = "Machine-readable output",
         Recursive = true,
@@ -33,6 +33,7 @@ internal static class ParleyCommandLine
         root.Options.Add(Json);
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(DbCommands.Build());
+        root.Subcommands.Add(SessionsCommands.Build());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
