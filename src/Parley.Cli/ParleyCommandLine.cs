@@ -34,6 +34,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(DbCommands.Build());
         root.Subcommands.Add(SessionsCommands.Build());
+        root.Subcommands.Add(KeysCommands.Build());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

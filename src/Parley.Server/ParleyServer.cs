@@ -36,12 +36,6 @@ public static class ParleyServer
     /// <summary>Opens the ledger and builds the application; <c>RunAsync</c> on the result serves until stopped.</summary>
     public static async Task<WebApplication> BuildAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
-        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!IsLoopback(url) && !options.Insecure)
-                throw new ArgumentException($"{url} listens beyond loopback, where API keys are required and none are configured yet; " +
-                                            "pass --insecure to serve without keys on a trusted network.", "urls");
-        }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // A failure to bind is reported by `parley serve` in one line; the host's own stack trace adds nothing.
@@ -60,6 +54,15 @@ public static class ParleyServer
             return Task.CompletedTask;
         }));
         var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = options.Database, Schema = options.Schema }, cancellationToken);
+        var keys = new ApiKeys(ledger, KeySecret.Load(options.Database));
+        // Beyond loopback, keys are required (SPEC 7.4): refuse to start without one unless told --insecure.
+        var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
+        if (exposed is not null && !options.Insecure && !await keys.EnabledAsync())
+        {
+            await ledger.DisposeAsync();
+            throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has none; " +
+                                        "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
+        }
         builder.Services.AddSingleton(ledger);
         var metrics = new RequestMetrics();
 
@@ -70,6 +73,7 @@ public static class ParleyServer
 
         app.Use(metrics.Count);
         app.Use(ProblemsForExceptions);
+        app.Use(keys.Middleware);
         app.UseStatusCodePages(async ctx =>
         {
             var http = ctx.HttpContext;

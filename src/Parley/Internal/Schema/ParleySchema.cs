@@ -12,6 +12,7 @@ internal static class ParleySchema
     {
         List<Migration> list = [V1Core()];
         list.Add(V2UpdatedAtTriggers(SchemaState.At(list, 1)));
+        list.Add(V3ApiKeys(SchemaState.At(list, 2)));
         return list;
     }
 
@@ -29,6 +30,21 @@ internal static class ParleySchema
         new CreateUpdatedAtTrigger(new("trg_parley_sessions_updated_at", "parley_sessions", "updated_at")),
         new CreateUpdatedAtTrigger(new("trg_parley_messages_updated_at", "parley_messages", "updated_at")),
     ], v1);
+
+    /// <summary>v3: API keys for the server (SPEC 7.4), stored only as keyed hashes.</summary>
+    private static Migration V3ApiKeys(SchemaState v2) => Migration.Reversible(3, "api keys",
+    [
+        new CreateTable(new TableDef("parley_api_keys",
+        [
+            Req("id", ColumnType.Text, 32),
+            Req("hash", ColumnType.Text, 64),
+            Col("tenant", ColumnType.Text, 128),
+            Req("admin", ColumnType.Boolean, def: DefaultValue.Of(false)),
+            Col("name", ColumnType.Text, 128),
+            Req("created_at", ColumnType.Timestamp),
+            Col("revoked_at", ColumnType.Timestamp),
+        ], ["id"], [])),
+    ], v2);
 
     private static Migration V1Core()
     {

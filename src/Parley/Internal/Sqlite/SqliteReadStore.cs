@@ -143,6 +143,23 @@ internal sealed class SqliteReadStore(string connectionString)
             ("$level", level is { } l ? WireNames.Of(l) : null), ("$limit", limit));
     }
 
+    public IReadOnlyList<ApiKey> ApiKeys()
+    {
+        using var conn = Open();
+        return QueryRows(conn, "SELECT id, tenant, admin, name, created_at, revoked_at FROM parley_api_keys ORDER BY created_at, id", ReadKey);
+    }
+
+    /// <summary>The key with this id and its stored hash, or null.</summary>
+    public (ApiKey Key, string Hash)? ApiKey(string id)
+    {
+        using var conn = Open();
+        return QueryRows(conn, "SELECT id, tenant, admin, name, created_at, revoked_at, hash FROM parley_api_keys WHERE id = $id",
+            r => ((ApiKey Key, string Hash)?)(ReadKey(r), r.GetString(6)), ("$id", id)).FirstOrDefault();
+    }
+
+    private static ApiKey ReadKey(SqliteDataReader r) => new(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2) != 0,
+        r.IsDBNull(3) ? null : r.GetString(3), Timestamps.Parse(r.GetString(4)), r.IsDBNull(5) ? null : Timestamps.Parse(r.GetString(5)));
+
     private static (long RowId, MessageRow? Row, long AgentSeq, long UserSeq, string? Tenant) ReadMessage(SqliteDataReader r) =>
         (r.GetInt64(0), Message(r, 1), r.GetInt64(29), r.GetInt64(30), r.IsDBNull(31) ? null : r.GetString(31));
 

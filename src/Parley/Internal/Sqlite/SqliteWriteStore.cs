@@ -185,6 +185,13 @@ internal sealed class SqliteWriteStore : WriteStore
         return rows;
     }
 
+    public override void InsertApiKey(ApiKey key, string hash) => Exec(
+        "INSERT INTO parley_api_keys (id, hash, tenant, admin, name, created_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5)",
+        key.Id, hash, key.Tenant, key.Admin ? 1 : 0, key.Name, Db(key.CreatedAt));
+
+    public override bool RevokeApiKey(string id, DateTimeOffset at) =>
+        Exec("UPDATE parley_api_keys SET revoked_at = $p1 WHERE id = $p0 AND revoked_at IS NULL", id, Db(at)) > 0;
+
     public override void InsertSystemEvent(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) => Exec(
         "INSERT INTO parley_system_events (level, source, event, detail, at) VALUES ($p0, $p1, $p2, $p3, $p4)",
         WireNames.Of(level), source, name, detailJson, Db(at));

@@ -41,6 +41,9 @@ internal abstract class WriteStore : IDisposable
     /// <summary>Removes and returns the parked reports received before <paramref name="before"/>.</summary>
     public abstract List<ParkedRow> ExpireParked(DateTimeOffset before);
 
+    public abstract void InsertApiKey(ApiKey key, string hash);
+    public abstract bool RevokeApiKey(string id, DateTimeOffset at);
+
     public abstract void InsertSystemEvent(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at);
 
     /// <summary>A setting of the writer's own connection (diagnostics and tests).</summary>

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using System.Text;
+using Parley.Internal;
+using Parley.Internal.Writing.Ops;
+
+namespace Parley;
+
+public sealed partial class Ledger
+{
+    /// <summary>Creates an API key confined to <paramref name="tenant"/>, or an admin key when it is null. The key is
+    /// <c>pk_{id}_{secret}</c> (256 random bits); only an HMAC-SHA256 of it, keyed by <paramref name="keySecret"/>,
+    /// is stored. The returned <see cref="NewApiKey.Secret"/> is the only copy.</summary>
+    public async Task<NewApiKey> CreateApiKeyAsync(string? tenant, string? name, byte[] keySecret, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keySecret);
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var key = $"pk_{id}_{Base64Url(RandomNumberGenerator.GetBytes(32))}";
+        var record = new ApiKey(id, Validate.Text(tenant, "tenant", 128, allowEmpty: false), tenant is null, Validate.Text(name, "name", 128), Now(), null);
+        await _writer.Enqueue(new CreateKeyOp(record, Hash(key, keySecret)), cancellationToken);
+        return new NewApiKey(record, key);
+    }
+
+    /// <summary>Every key, revoked ones included, without secrets.</summary>
+    public Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(_reader.ApiKeys());
+
+    /// <summary>Revokes a key by id; false when there is no such active key.</summary>
+    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return (bool)(await _writer.Enqueue(new RevokeKeyOp(id), cancellationToken))!;
+    }
+
+    /// <summary>The active key a presented secret belongs to, or null (compared in constant time).</summary>
+    public Task<ApiKey?> AuthenticateAsync(string presented, byte[] keySecret, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(presented);
+        var parts = presented.Split('_', 3); // the secret is base64url and may itself contain '_'
+        if (parts.Length != 3 || parts[0] != "pk" || _reader.ApiKey(parts[1]) is not { } stored || stored.Key.RevokedAt is not null)
+            return Task.FromResult<ApiKey?>(null);
+        var matches = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented, keySecret)), Encoding.ASCII.GetBytes(stored.Hash));
+        return Task.FromResult(matches ? stored.Key : null);
+    }
+
+    private static string Hash(string key, byte[] secret) => Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(key)));
+
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+}

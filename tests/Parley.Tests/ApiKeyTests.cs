@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Parley.Server.Http;
+
+namespace Parley.Tests;
+
+/// <summary>SPEC 7.4 from the outside: keys required once any exists, stored only hashed, and a tenant key that
+/// cannot see or touch another tenant's data (its ids answer 404, never 403).</summary>
+public class ApiKeyTests : IAsyncLifetime
+{
+    private ServerFixture _s = null!;
+    private string _acme = null!, _globex = null!, _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        _s = await ServerFixture.StartAsync();
+        var secret = KeySecret.Load("sqlite:" + _s.DbPath);
+        _acme = (await _s.Ledger.CreateApiKeyAsync("acme", "acme", secret)).Secret;
+        _globex = (await _s.Ledger.CreateApiKeyAsync("globex", null, secret)).Secret;
+        _admin = (await _s.Ledger.CreateApiKeyAsync(null, "ops", secret)).Secret;
+    }
+
+    public async Task DisposeAsync() => await _s.DisposeAsync();
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> As(string? key, HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        var response = await _s.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    [Fact]
+    public async Task requests_without_a_valid_key_are_401_and_keys_are_stored_only_as_hashes()
+    {
+        var (status, body) = await As(null, HttpMethod.Get, "/api/v1/sessions");
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal(401, (int)body!["status"]!);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As("pk_nope_nope", HttpMethod.Get, "/api/v1/sessions")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(_acme + "x", HttpMethod.Get, "/api/v1/sessions")).Status);
+        var secret = KeySecret.Load("sqlite:" + _s.DbPath);
+        var revoked = await _s.Ledger.CreateApiKeyAsync("acme", null, secret);
+        await _s.Ledger.RevokeApiKeyAsync(revoked.Key.Id);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(revoked.Secret, HttpMethod.Get, "/api/v1/sessions")).Status);
+        // Health and metrics stay open for probes.
+        Assert.Equal(HttpStatusCode.OK, (await _s.Http.GetAsync("/health/ready")).StatusCode);
+
+        var stored = File.ReadAllBytes(_s.DbPath).Concat(File.Exists(_s.DbPath + "-wal") ? File.ReadAllBytes(_s.DbPath + "-wal") : []).ToArray();
+        var secretPart = _acme.Split('_')[2];
+        Assert.False(Encoding.ASCII.GetString(stored).Contains(secretPart, StringComparison.Ordinal), "the key's secret is stored in the database");
+    }
+
+    [Fact]
+    public async Task a_tenant_key_sees_and_touches_only_its_tenant()
+    {
+        var (status, session) = await As(_acme, HttpMethod.Post, "/api/v1/sessions", """{"id": "acme-1", "tenant": "globex"}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("acme", (string?)session!["tenant"]); // forced to the key's tenant
+        var (_, m) = await As(_acme, HttpMethod.Post, "/api/v1/sessions/acme-1/messages", """{"sender_type": "system", "channel": "sms", "content": "secret", "provider_message_id": "SM-acme"}""");
+        var mid = (string)m!["id"]!;
+
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Get, "/api/v1/sessions/acme-1")).Status);
+        Assert.Equal(0, (int)(await As(_globex, HttpMethod.Get, "/api/v1/sessions")).Body!["total"]!);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Get, "/api/v1/sessions/acme-1/messages")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Post, "/api/v1/sessions/acme-1/messages", """{"sender_type": "user", "content": "hi"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Get, $"/api/v1/messages/{mid}")).Status);
+        Assert.Empty((await As(_globex, HttpMethod.Get, "/api/v1/messages?provider_message_id=SM-acme")).Body!["items"]!.AsArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Post, $"/api/v1/messages/{mid}/status", """{"status": "delivered"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Patch, "/api/v1/sessions/acme-1", """{"title": "mine"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Post, "/api/v1/sessions/acme-1/end")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Post, "/api/v1/sessions/acme-1/read", """{"reader": "agent"}""")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Delete, "/api/v1/sessions/acme-1")).Status);
+        var (_, batch) = await As(_globex, HttpMethod.Post, "/api/v1/status-reports",
+            $$"""{"reports": [{"message_id": "{{mid}}", "status": "read"}, {"provider_message_id": "SM-acme", "status": "read"}]}""");
+        Assert.All(batch!["results"]!.AsArray(), r => Assert.Equal(404, (int)r!["error"]!["status"]!));
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(_globex, HttpMethod.Get, "/api/v1/system/events")).Status);
+
+        // Nothing globex tried changed acme's data.
+        var (_, mine) = await As(_acme, HttpMethod.Get, $"/api/v1/messages/{mid}");
+        Assert.Equal("pending", (string?)mine!["status"]);
+        Assert.Empty(mine["events"]!.AsArray());
+        var (_, own) = await As(_acme, HttpMethod.Get, "/api/v1/sessions/acme-1");
+        Assert.Equal("active", (string?)own!["status"]);
+        Assert.Null((string?)own["title"]);
+
+        // The owner and an admin see it.
+        Assert.Equal(HttpStatusCode.OK, (await As(_acme, HttpMethod.Post, $"/api/v1/messages/{mid}/status", """{"status": "delivered"}""")).Status);
+        Assert.Equal(1, (int)(await As(_admin, HttpMethod.Get, "/api/v1/sessions")).Body!["total"]!);
+        Assert.Equal(HttpStatusCode.OK, (await As(_admin, HttpMethod.Get, "/api/v1/system/events")).Status);
+    }
+
+    [Fact]
+    public async Task every_new_key_authenticates_whatever_characters_its_secret_has()
+    {
+        var secret = KeySecret.Load("sqlite:" + _s.DbPath);
+        for (var i = 0; i < 60; i++)
+        {
+            var created = await _s.Ledger.CreateApiKeyAsync($"t{i}", null, secret);
+            Assert.Equal(created.Key.Id, (await _s.Ledger.AuthenticateAsync(created.Secret, secret))?.Id);
+            Assert.Null(await _s.Ledger.AuthenticateAsync(created.Secret, [.. secret.Reverse()]));
+        }
+    }
+}
