@@ -29,7 +29,7 @@ internal static class KeysCommands
         });
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
             var created = await ledger.CreateApiKeyAsync(parsed.GetValue(tenant), parsed.GetValue(name), KeySecret.Load(DatabaseOf(parsed)), ct);
             Print(parsed, new { id = created.Key.Id, key = created.Secret, tenant = created.Key.Tenant, admin = created.Key.Admin }, () =>
             {
@@ -46,7 +46,7 @@ internal static class KeysCommands
         var cmd = new Command("list", "Every key, without secrets.");
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
             var keys = await ledger.ListApiKeysAsync(ct);
             Print(parsed, keys.Select(k => new { id = k.Id, tenant = k.Tenant, admin = k.Admin, name = k.Name, created_at = Internal.Timestamps.ToText(k.CreatedAt), revoked_at = Internal.Timestamps.ToText(k.RevokedAt) }), () =>
             {
@@ -65,7 +65,7 @@ internal static class KeysCommands
         var cmd = new Command("revoke", "Revoke a key.") { id };
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
             if (!await ledger.RevokeApiKeyAsync(parsed.GetValue(id)!, ct))
             {
                 await Console.Error.WriteLineAsync($"parley: no active key {parsed.GetValue(id)}.");

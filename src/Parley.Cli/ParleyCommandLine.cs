@@ -66,6 +66,10 @@ internal static class ParleyCommandLine
         return e.ParamName is null ? message : message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
     }
 
+    /// <summary>The ledger named by --db (or PARLEY_DB), opened with the default startup mode.</summary>
+    public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct) =>
+        Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
+
     public static string DatabaseOf(ParseResult parsed) =>
         parsed.GetValue(Db) ?? Environment.GetEnvironmentVariable("PARLEY_DB") ?? "sqlite:parley.db";
 

@@ -16,9 +16,6 @@ internal static class SessionsCommands
         return sessions;
     }
 
-    private static async Task<Ledger> Open(ParseResult parsed, CancellationToken ct) =>
-        await Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
-
     private static Command List()
     {
         var page = new Option<int>("--page") { Description = "Page, from 1", DefaultValueFactory = _ => 1 };
@@ -29,7 +26,7 @@ internal static class SessionsCommands
         var cmd = new Command("list", "Sessions, newest activity first.") { page, perPage, status, kind, text };
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await Open(parsed, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
             var result = await ledger.ListSessionsAsync(new SessionQuery
             {
                 Page = parsed.GetValue(page), PerPage = parsed.GetValue(perPage), Status = parsed.GetValue(status),
@@ -55,7 +52,7 @@ internal static class SessionsCommands
         var cmd = new Command("show", "One session with its summary.") { id };
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await Open(parsed, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
             var session = await ledger.GetSessionAsync(parsed.GetValue(id)!, ct);
             if (session is null)
             {
