@@ -32,4 +32,26 @@ public class SessionsCommandTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("per_page must be between 1 and 200", stderr);
     }
+
+    [Fact]
+    public async Task keys_are_created_once_listed_without_secrets_and_revoked()
+    {
+        var (exit, stdout, _) = await ChildProcess.ParleyAsync("keys", "create", "--tenant", "acme", "--db", _db.Url, "--json");
+        Assert.Equal(0, exit);
+        var created = JsonDocument.Parse(stdout).RootElement;
+        var id = created.GetProperty("id").GetString()!;
+        Assert.StartsWith($"pk_{id}_", created.GetProperty("key").GetString());
+
+        (exit, stdout, _) = await ChildProcess.ParleyAsync("keys", "list", "--db", _db.Url, "--json");
+        var listed = JsonDocument.Parse(stdout).RootElement[0];
+        Assert.Equal(id, listed.GetProperty("id").GetString());
+        Assert.Equal("acme", listed.GetProperty("tenant").GetString());
+        Assert.DoesNotContain(created.GetProperty("key").GetString()!.Split('_', 3)[2], stdout);
+
+        Assert.Equal(0, (await ChildProcess.ParleyAsync("keys", "revoke", id, "--db", _db.Url)).Exit);
+        Assert.Equal(1, (await ChildProcess.ParleyAsync("keys", "revoke", id, "--db", _db.Url)).Exit);
+        (exit, _, var stderr) = await ChildProcess.ParleyAsync("keys", "create", "--db", _db.Url);
+        Assert.Equal(2, exit);
+        Assert.Contains("--tenant T or --admin", stderr);
+    }
 }
