@@ -76,7 +76,8 @@ internal static class ParleyCommandLine
     private static Command Serve()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen (default http://127.0.0.1:5080)", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var schema = new Option<SchemaStartupMode>("--schema") { Description = "migrate (default), verify or off", DefaultValueFactory = _ => SchemaStartupMode.Migrate };
+        var schema = new Option<string>("--schema") { Description = "migrate (default), verify or off", DefaultValueFactory = _ => "migrate" };
+        schema.AcceptOnlyFromAmong("migrate", "verify", "off");
         var insecure = new Option<bool>("--insecure") { Description = "Serve beyond loopback without API keys" };
         var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure };
         serve.SetAction(async (parsed, ct) =>
@@ -85,7 +86,7 @@ internal static class ParleyCommandLine
             {
                 Database = DatabaseOf(parsed),
                 Urls = parsed.GetValue(urls)!,
-                Schema = parsed.GetValue(schema),
+                Schema = parsed.GetValue(schema) switch { "verify" => SchemaStartupMode.Verify, "off" => SchemaStartupMode.Off, _ => SchemaStartupMode.Migrate },
                 Insecure = parsed.GetValue(insecure),
             };
             await using var app = await Parley.Server.ParleyServer.BuildAsync(options, ct);

@@ -87,4 +87,15 @@ public class ServeProcessTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("--insecure", stderr);
     }
+
+    [Fact]
+    public async Task serve_takes_the_spec_schema_modes_and_verify_refuses_an_unmigrated_database()
+    {
+        var (exit, _, stderr) = await ChildProcess.ParleyAsync("serve", "--db", _db.Url, "--schema", "bogus");
+        Assert.Equal(2, exit);
+        Assert.Contains("'migrate'", stderr);
+        (exit, _, stderr) = await ChildProcess.ParleyAsync("serve", "--db", _db.Url, "--schema", "verify", "--urls", "http://127.0.0.1:0");
+        Assert.Equal(1, exit);
+        Assert.Contains("run `parley db migrate`", stderr);
+    }
 }
