@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Internal;
-using Parley.Internal.Sqlite;
+using Parley.Internal.Data;
+using Parley.Internal.Engines;
 using Parley.Internal.Writing;
 using Parley.Internal.Writing.Ops;
 
@@ -18,17 +19,17 @@ namespace Parley;
 public sealed partial class Ledger : IAsyncDisposable
 {
     private readonly Writer _writer;
-    private readonly SqliteReadStore _reader;
+    private readonly AdoReadStore _reader;
     private readonly TimeProvider _clock;
     private readonly ITimer _expiry;
     private readonly ILogger _log;
-    private readonly SqliteCheckpointer _checkpointer;
+    private readonly IAsyncDisposable? _background;
     private int _disposed;
 
-    private Ledger(Writer writer, SqliteReadStore reader, SqliteCheckpointer checkpointer, LedgerOptions options, ILogger log, string database, int version)
+    private Ledger(Writer writer, AdoReadStore reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, string database, int version)
     {
         _writer = writer;
-        _checkpointer = checkpointer;
+        _background = background;
         _reader = reader;
         _clock = options.TimeProvider;
         _log = log;
@@ -66,12 +67,11 @@ public sealed partial class Ledger : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var url = DatabaseUrl.Parse(options.Database);
-        if (url.Engine != "sqlite")
-            throw new ArgumentException($"{url.Engine} databases are not supported by this build yet; use sqlite:path.", "database");
+        var engine = LedgerEngine.For(url);
         var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley");
-        var (writeStore, reader, version, path) = await Task.Run(() => SqliteEngine.Open(url.Target, options), cancellationToken);
-        Log.Opened(log, url.ToString(), version);
-        return new Ledger(new Writer(writeStore, options, log), reader, new SqliteCheckpointer(path, log), options, log, url.ToString(), version);
+        var db = await Task.Run(() => engine.Open(url, options, log), cancellationToken);
+        Log.Opened(log, url.ToString(), db.SchemaVersion);
+        return new Ledger(new Writer(db.Writer, options, log), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
     }
 
     /// <summary>Commits every write already queued, then closes the database.</summary>
@@ -79,7 +79,7 @@ public sealed partial class Ledger : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _expiry.DisposeAsync();
-        await _checkpointer.DisposeAsync();
+        if (_background is not null) await _background.DisposeAsync();
         // Readers close first so that the writer's connection is the last: closing it checkpoints the rest of the
         // WAL and removes it (a read-only connection closing last could not).
         _reader.ClearPool();

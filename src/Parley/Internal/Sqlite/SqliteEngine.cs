@@ -1,15 +1,25 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Parley.Internal.Data;
+using Parley.Internal.Engines;
 using Parley.Internal.Schema;
 
 namespace Parley.Internal.Sqlite;
 
 /// <summary>Opens a SQLite database for a ledger: the writer's connection (WAL, the configured synchronous mode,
-/// foreign keys on, a busy timeout) with the schema startup mode applied, and the read connections' string.</summary>
-internal static class SqliteEngine
+/// foreign keys on, a busy timeout) with the schema startup mode applied, pooled read-only connections, and the
+/// background checkpointer.</summary>
+internal sealed class SqliteEngine : LedgerEngine
 {
-    public static (SqliteWriteStore Writer, SqliteReadStore Reader, int Version, string FullPath) Open(string path, LedgerOptions options)
+    public static SqliteEngine Instance { get; } = new();
+
+    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
+        new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
+
+    public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
+        var path = url.Target;
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full);
         if (dir is not null && !Directory.Exists(dir))
@@ -35,9 +45,19 @@ internal static class SqliteEngine
             // Checkpoints run on SqliteCheckpointer's connection, not inside the writer's commits.
             Pragma(conn, "wal_autocheckpoint = 0");
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
-            var version = ApplyStartupMode(full, options);
+            var version = ApplyStartupMode(url, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
-            return (new SqliteWriteStore(conn), new SqliteReadStore(readCs), version, full);
+            var reader = new AdoReadStore(() =>
+            {
+                var read = new SqliteConnection(readCs);
+                read.Open();
+                return read;
+            }, SqliteFlavor.Instance, () =>
+            {
+                using var pooled = new SqliteConnection(readCs);
+                SqliteConnection.ClearPool(pooled);
+            });
+            return new OpenedDatabase(new SqliteWriteStore(conn), reader, version, new SqliteCheckpointer(full, log));
         }
         catch (SqliteException e)
         {
@@ -51,33 +71,7 @@ internal static class SqliteEngine
         }
     }
 
-    /// <summary>SPEC 3's startup mode: migrate under the lock then verify, verify only, or nothing. A drifted or
-    /// unmigrated database is refused (fail closed) with the differences and the command that mends them.</summary>
-    private static int ApplyStartupMode(string path, LedgerOptions options)
-    {
-        if (options.Schema == SchemaStartupMode.Off) return -1;
-        using var engine = new SqliteSchemaEngine(path, options.MigrationLockTimeout);
-        var runner = new SchemaRunner(engine, ParleySchema.Migrations, options.TimeProvider);
-        int version;
-        if (options.Schema == SchemaStartupMode.Migrate)
-        {
-            version = runner.Migrate().To;
-        }
-        else
-        {
-            var status = runner.Status();
-            if (status.Pending.Count > 0)
-                throw new ParleyException($"sqlite:{path} is at schema version {status.Version} and this Parley needs version {status.Head}; run `parley db migrate`.");
-            version = status.Version;
-        }
-        var drift = runner.Verify();
-        if (drift.Count > 0)
-            throw new ParleyException($"schema drift in sqlite:{path} (version {version}); refusing to start:\n  {string.Join("\n  ", drift)}\n" +
-                                      "Run `parley db repair` to re-create what is missing; `parley db verify` lists the differences again.");
-        return version;
-    }
-
-    private static void Pragma(SqliteConnection conn, string pragma)
+        private static void Pragma(SqliteConnection conn, string pragma)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA " + pragma;

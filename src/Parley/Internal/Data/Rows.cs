@@ -1,10 +1,12 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using System.Globalization;
 using Parley.Internal.Lifecycle;
 
-namespace Parley.Internal.Sqlite;
+namespace Parley.Internal.Data;
 
-/// <summary>Column lists and row readers shared by SQLite's write and read paths.</summary>
-internal static class SqliteRows
+/// <summary>Column lists and row readers shared by every engine's write and read paths. Times come back as text
+/// (SQLite) or as the engine's date type; flags as integers or booleans; both are read whichever way they come.</summary>
+internal static class RowReaders
 {
     public const string MessageColumns =
         "id, session_id, session_seq, idempotency_key, direction, sender_type, sender_id, sender_name, channel, recipient, " +
@@ -21,19 +23,34 @@ internal static class SqliteRows
     public const string ParkedColumns =
         "id, provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail";
 
-    public static object Db(string? value) => (object?)value ?? DBNull.Value;
-    public static object Db(DateTimeOffset? value) => value is { } v ? Timestamps.ToText(v) : DBNull.Value;
-    public static object Db(DateTimeOffset value) => Timestamps.ToText(value);
+    public static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
-    private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    private static DateTimeOffset? Time(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Timestamps.Parse(r.GetString(i));
+    public static DateTimeOffset? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : Time(r.GetValue(i));
+
+    public static DateTimeOffset TimeAt(DbDataReader r, int i) => Time(r.GetValue(i));
+
+    public static bool Flag(DbDataReader r, int i) => r.GetValue(i) switch
+    {
+        bool b => b,
+        var v => Convert.ToInt64(v, CultureInfo.InvariantCulture) != 0,
+    };
+
+    public static long Long(DbDataReader r, int i) => r.GetInt64(i);
+
+    private static DateTimeOffset Time(object value) => value switch
+    {
+        string s => Timestamps.Parse(s),
+        DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : d, DateTimeKind.Utc)),
+        DateTimeOffset d => d.ToUniversalTime(),
+        _ => throw new InvalidCastException($"a time column held {value.GetType().Name}."),
+    };
 
     /// <summary>Reads <see cref="MessageColumns"/> starting at ordinal <paramref name="o"/>.</summary>
-    public static MessageRow Message(SqliteDataReader r, int o = 0) => new()
+    public static MessageRow Message(DbDataReader r, int o = 0) => new()
     {
         Id = r.GetString(o),
         SessionId = r.GetString(o + 1),
-        SessionSeq = r.GetInt64(o + 2),
+        SessionSeq = Long(r, o + 2),
         IdempotencyKey = Str(r, o + 3),
         Direction = WireNames.Direction(r.GetString(o + 4)),
         SenderType = WireNames.Sender(r.GetString(o + 5)),
@@ -52,19 +69,19 @@ internal static class SqliteRows
             ReadAt = Time(r, o + 16),
             FailedAt = Time(r, o + 17),
             CancelledAt = Time(r, o + 18),
-            SentImplied = r.GetInt64(o + 19) != 0,
-            DeliveredImplied = r.GetInt64(o + 20) != 0,
+            SentImplied = Flag(r, o + 19),
+            DeliveredImplied = Flag(r, o + 20),
             ErrorCode = Str(r, o + 22),
             ErrorMessage = Str(r, o + 23),
             ErrorAt = Time(r, o + 24),
         },
         ProviderMessageId = Str(r, o + 21),
         MetadataJson = Str(r, o + 25),
-        CreatedAt = Timestamps.Parse(r.GetString(o + 26)),
-        UpdatedAt = Timestamps.Parse(r.GetString(o + 27)),
+        CreatedAt = TimeAt(r, o + 26),
+        UpdatedAt = TimeAt(r, o + 27),
     };
 
-    public static SessionRow Session(SqliteDataReader r, int o = 0) => new()
+    public static SessionRow Session(DbDataReader r, int o = 0) => new()
     {
         Id = r.GetString(o),
         Kind = r.GetString(o + 1),
@@ -72,27 +89,27 @@ internal static class SqliteRows
         Tenant = Str(r, o + 3),
         UserAccount = Str(r, o + 4),
         Status = WireNames.SessionStatus(r.GetString(o + 5)),
-        StartedAt = Timestamps.Parse(r.GetString(o + 6)),
+        StartedAt = TimeAt(r, o + 6),
         EndedAt = Time(r, o + 7),
-        UpdatedAt = Timestamps.Parse(r.GetString(o + 8)),
+        UpdatedAt = TimeAt(r, o + 8),
         MetadataJson = Str(r, o + 9),
-        MessageCount = r.GetInt64(o + 10),
+        MessageCount = Long(r, o + 10),
         FirstMessageAt = Time(r, o + 11),
         LastMessageAt = Time(r, o + 12),
-        LastSeq = r.GetInt64(o + 13),
-        AgentReadSeq = r.GetInt64(o + 14),
-        UserReadSeq = r.GetInt64(o + 15),
-        UnreadForAgent = r.GetInt64(o + 16),
-        UnreadForUser = r.GetInt64(o + 17),
+        LastSeq = Long(r, o + 13),
+        AgentReadSeq = Long(r, o + 14),
+        UserReadSeq = Long(r, o + 15),
+        UnreadForAgent = Long(r, o + 16),
+        UnreadForUser = Long(r, o + 17),
     };
 
-    public static EventRow Event(SqliteDataReader r) => new()
+    public static EventRow Event(DbDataReader r) => new()
     {
-        Id = r.GetInt64(0),
+        Id = Long(r, 0),
         MessageId = r.GetString(1),
         Status = WireNames.Status(r.GetString(2)),
-        OccurredAt = Timestamps.Parse(r.GetString(3)),
-        RecordedAt = Timestamps.Parse(r.GetString(4)),
+        OccurredAt = TimeAt(r, 3),
+        RecordedAt = TimeAt(r, 4),
         Source = r.GetString(5),
         ErrorCode = Str(r, 6),
         ErrorMessage = Str(r, 7),
@@ -100,14 +117,14 @@ internal static class SqliteRows
         Outcome = WireNames.Outcome(r.GetString(9)),
     };
 
-    public static ParkedRow Parked(SqliteDataReader r) => new()
+    public static ParkedRow Parked(DbDataReader r) => new()
     {
-        Id = r.GetInt64(0),
+        Id = Long(r, 0),
         ProviderMessageId = r.GetString(1),
         Channel = Str(r, 2),
         Status = WireNames.Status(r.GetString(3)),
-        OccurredAt = Timestamps.Parse(r.GetString(4)),
-        ReceivedAt = Timestamps.Parse(r.GetString(5)),
+        OccurredAt = TimeAt(r, 4),
+        ReceivedAt = TimeAt(r, 5),
         Source = r.GetString(6),
         ErrorCode = Str(r, 7),
         ErrorMessage = Str(r, 8),

@@ -1,12 +1,13 @@
+using System.Data.Common;
 using System.Text;
-using Microsoft.Data.Sqlite;
-using static Parley.Internal.Sqlite.SqliteRows;
+using static Parley.Internal.Data.RowReaders;
 
-namespace Parley.Internal.Sqlite;
+namespace Parley.Internal.Data;
 
-/// <summary>Queries on pooled read-only connections. WAL lets them run beside the writer; each multi-statement
-/// read runs in one transaction so it sees one snapshot.</summary>
-internal sealed class SqliteReadStore(string connectionString)
+/// <summary>Every engine's queries, on pooled connections the engine opens (SQLite: read-only connections that WAL
+/// lets run beside the writer). Each multi-statement read runs in one read-only transaction so it sees one
+/// snapshot.</summary>
+internal sealed class AdoReadStore(Func<DbConnection> open, SqlFlavor flavor, Action? clearPool = null)
 {
     private const string MessageWithMarkers =
         $"SELECT m.row_id, {MessageColumnsM}, s.agent_read_seq, s.user_read_seq, s.tenant FROM parley_messages m JOIN parley_sessions s ON s.id = m.session_id";
@@ -17,26 +18,17 @@ internal sealed class SqliteReadStore(string connectionString)
         "m.sent_implied, m.delivered_implied, m.provider_message_id, m.error_code, m.error_message, m.error_at, m.metadata, " +
         "m.created_at, m.updated_at";
 
-    /// <summary>Closes this database's pooled read connections so the file can be moved or deleted.</summary>
-    public void ClearPool()
-    {
-        using var conn = new SqliteConnection(connectionString);
-        SqliteConnection.ClearPool(conn);
-    }
+    /// <summary>Closes this database's pooled read connections (SQLite: so the file can be moved or deleted).</summary>
+    public void ClearPool() => clearPool?.Invoke();
 
-    private SqliteConnection Open()
-    {
-        var conn = new SqliteConnection(connectionString);
-        conn.Open();
-        return conn;
-    }
+    private DbConnection Open() => open();
 
     public Session? GetSession(string id, string? tenant)
     {
         using var conn = Open();
-        using var snapshot = new ReadSnapshot(conn);
-        var row = QueryRows(conn, $"SELECT {SessionColumns} FROM parley_sessions WHERE id = $id" + (tenant is null ? "" : " AND tenant = $tenant"),
-            r => Session(r), ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+        using var snapshot = new ReadSnapshot(conn, flavor);
+        var row = QueryRows(conn, $"SELECT {SessionColumns} FROM parley_sessions WHERE id = @id" + (tenant is null ? "" : " AND tenant = @tenant"),
+            r => Session(r), ("@id", id), ("@tenant", tenant)).FirstOrDefault();
         return row is null ? null : Mapping.ToSession(row, Facets(conn, [row.Id])[row.Id]);
     }
 
@@ -49,22 +41,22 @@ internal sealed class SqliteReadStore(string connectionString)
             where.Append(" AND ").Append(condition);
             args.Add((name, value));
         }
-        if (q.Status is { } status) Add("status = $status", "$status", WireNames.Of(status));
-        if (q.Kind is not null) Add("kind = $kind", "$kind", q.Kind);
-        if (q.Tenant is not null) Add("tenant = $tenant", "$tenant", q.Tenant);
-        if (q.Since is { } since) Add("started_at >= $since", "$since", Db(since));
-        if (q.Until is { } until) Add("started_at < $until", "$until", Db(until));
+        if (q.Status is { } status) Add("status = @status", "@status", WireNames.Of(status));
+        if (q.Kind is not null) Add("kind = @kind", "@kind", q.Kind);
+        if (q.Tenant is not null) Add("tenant = @tenant", "@tenant", q.Tenant);
+        if (q.Since is { } since) Add("started_at >= @since", "@since", since);
+        if (q.Until is { } until) Add("started_at < @until", "@until", until);
         if (q.Channel is not null)
-            Add("EXISTS (SELECT 1 FROM parley_session_facets f WHERE f.session_id = parley_sessions.id AND f.facet = 'channel' AND f.value = $channel AND f.n > 0)", "$channel", q.Channel);
+            Add("EXISTS (SELECT 1 FROM parley_session_facets f WHERE f.session_id = parley_sessions.id AND f.facet = 'channel' AND f.value = @channel AND f.n > 0)", "@channel", q.Channel);
         if (!string.IsNullOrEmpty(q.Text))
-            Add(@"(title LIKE $text ESCAPE '\' OR id LIKE $text ESCAPE '\')", "$text", "%" + EscapeLike(q.Text) + "%");
+            Add("(lower(title) LIKE lower(@text) ESCAPE '!' OR id LIKE @text ESCAPE '!')", "@text", "%" + EscapeLike(q.Text) + "%");
 
         using var conn = Open();
-        using var snapshot = new ReadSnapshot(conn);
+        using var snapshot = new ReadSnapshot(conn, flavor);
         var total = QueryRows(conn, "SELECT count(*) FROM parley_sessions" + where, r => r.GetInt64(0), [.. args])[0];
-        args.Add(("$limit", q.PerPage));
-        args.Add(("$offset", (long)(q.Page - 1) * q.PerPage));
-        var rows = QueryRows(conn, $"SELECT {SessionColumns} FROM parley_sessions{where} ORDER BY updated_at DESC, id DESC LIMIT $limit OFFSET $offset",
+        args.Add(("@limit", q.PerPage));
+        args.Add(("@offset", (long)(q.Page - 1) * q.PerPage));
+        var rows = QueryRows(conn, $"SELECT {SessionColumns} FROM parley_sessions{where} ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset",
             r => Session(r), [.. args]);
         var facets = Facets(conn, rows.Select(r => r.Id).ToList());
         return new Page<Session>([.. rows.Select(r => Mapping.ToSession(r, facets[r.Id]))], q.Page, q.PerPage, total);
@@ -73,11 +65,11 @@ internal sealed class SqliteReadStore(string connectionString)
     public Message? GetMessage(string id, string? tenant)
     {
         using var conn = Open();
-        using var snapshot = new ReadSnapshot(conn);
-        var found = QueryRows(conn, MessageWithMarkers + " WHERE m.id = $id", ReadMessage, ("$id", id)).FirstOrDefault();
+        using var snapshot = new ReadSnapshot(conn, flavor);
+        var found = QueryRows(conn, MessageWithMarkers + " WHERE m.id = @id", ReadMessage, ("@id", id)).FirstOrDefault();
         if (found.Row is null || (tenant is not null && found.Tenant != tenant)) return null;
-        var events = QueryRows(conn, $"SELECT {EventColumns} FROM parley_message_events WHERE message_id = $id ORDER BY id",
-            r => Mapping.ToEvent(Event(r)), ("$id", id));
+        var events = QueryRows(conn, $"SELECT {EventColumns} FROM parley_message_events WHERE message_id = @id ORDER BY id",
+            r => Mapping.ToEvent(Event(r)), ("@id", id));
         return Mapping.ToMessage(found.Row, found.AgentSeq, found.UserSeq, events);
     }
 
@@ -85,15 +77,15 @@ internal sealed class SqliteReadStore(string connectionString)
     {
         var after = Cursors.Decode(q.Cursor, 't');
         using var conn = Open();
-        using var snapshot = new ReadSnapshot(conn);
-        var session = QueryRows(conn, "SELECT agent_read_seq, user_read_seq, tenant FROM parley_sessions WHERE id = $id",
-            r => (Agent: r.GetInt64(0), User: r.GetInt64(1), Tenant: r.IsDBNull(2) ? null : r.GetString(2)), ("$id", sessionId));
+        using var snapshot = new ReadSnapshot(conn, flavor);
+        var session = QueryRows(conn, "SELECT agent_read_seq, user_read_seq, tenant FROM parley_sessions WHERE id = @id",
+            r => (Agent: r.GetInt64(0), User: r.GetInt64(1), Tenant: r.IsDBNull(2) ? null : r.GetString(2)), ("@id", sessionId));
         if (session.Count == 0 || (tenant is not null && session[0].Tenant != tenant)) return null;
         var (op, order) = q.Descending ? ("<", "DESC") : (">", "ASC");
         var rows = QueryRows(conn,
-            $"SELECT {MessageColumns} FROM parley_messages WHERE session_id = $id" + (after is null ? "" : $" AND session_seq {op} $after") +
-            $" ORDER BY session_seq {order} LIMIT $limit",
-            r => Message(r), ("$id", sessionId), ("$after", after), ("$limit", q.Limit + 1));
+            $"SELECT {MessageColumns} FROM parley_messages WHERE session_id = @id" + (after is null ? "" : $" AND session_seq {op} @after") +
+            $" ORDER BY session_seq {order} LIMIT @limit",
+            r => Message(r), ("@id", sessionId), ("@after", after), ("@limit", q.Limit + 1));
         var next = rows.Count > q.Limit ? Cursors.Encode('t', rows[q.Limit - 1].SessionSeq) : null;
         return new CursorPage<Message>([.. rows.Take(q.Limit).Select(m => Mapping.ToMessage(m, session[0].Agent, session[0].User))], next);
     }
@@ -108,16 +100,16 @@ internal sealed class SqliteReadStore(string connectionString)
             sql.Append(" AND ").Append(condition);
             args.Add((name, value));
         }
-        if (q.Status is { } status) Add("m.status = $status", "$status", WireNames.Of(status));
-        if (q.Channel is not null) Add("m.channel = $channel", "$channel", q.Channel);
-        if (q.Recipient is not null) Add("m.recipient = $recipient", "$recipient", q.Recipient);
-        if (q.ProviderMessageId is not null) Add("m.provider_message_id = $provider", "$provider", q.ProviderMessageId);
-        if (q.Since is { } since) Add("m.created_at >= $since", "$since", Db(since));
-        if (q.Until is { } until) Add("m.created_at < $until", "$until", Db(until));
-        if (q.Tenant is not null) Add("s.tenant = $tenant", "$tenant", q.Tenant);
-        if (before is not null) Add("m.row_id < $before", "$before", before);
-        sql.Append(" ORDER BY m.row_id DESC LIMIT $limit");
-        args.Add(("$limit", q.Limit + 1));
+        if (q.Status is { } status) Add("m.status = @status", "@status", WireNames.Of(status));
+        if (q.Channel is not null) Add("m.channel = @channel", "@channel", q.Channel);
+        if (q.Recipient is not null) Add("m.recipient = @recipient", "@recipient", q.Recipient);
+        if (q.ProviderMessageId is not null) Add("m.provider_message_id = @provider", "@provider", q.ProviderMessageId);
+        if (q.Since is { } since) Add("m.created_at >= @since", "@since", since);
+        if (q.Until is { } until) Add("m.created_at < @until", "@until", until);
+        if (q.Tenant is not null) Add("s.tenant = @tenant", "@tenant", q.Tenant);
+        if (before is not null) Add("m.row_id < @before", "@before", before);
+        sql.Append(" ORDER BY m.row_id DESC LIMIT @limit");
+        args.Add(("@limit", q.Limit + 1));
 
         using var conn = Open();
         var rows = QueryRows(conn, sql.ToString(), ReadMessage, [.. args]);
@@ -129,8 +121,8 @@ internal sealed class SqliteReadStore(string connectionString)
     {
         using var conn = Open();
         return QueryRows(conn,
-            "SELECT id, level, source, event, detail, at FROM parley_system_events" + (level is null ? "" : " WHERE level = $level") +
-            " ORDER BY id DESC LIMIT $limit",
+            "SELECT id, level, source, event, detail, at FROM parley_system_events" + (level is null ? "" : " WHERE level = @level") +
+            " ORDER BY id DESC LIMIT @limit",
             r => new SystemEvent
             {
                 Id = r.GetInt64(0),
@@ -138,9 +130,9 @@ internal sealed class SqliteReadStore(string connectionString)
                 Source = r.GetString(2),
                 Event = r.GetString(3),
                 Detail = Mapping.Json(r.IsDBNull(4) ? null : r.GetString(4)),
-                At = Timestamps.Parse(r.GetString(5)),
+                At = TimeAt(r, 5),
             },
-            ("$level", level is { } l ? WireNames.Of(l) : null), ("$limit", limit));
+            ("@level", level is { } l ? WireNames.Of(l) : null), ("@limit", limit));
     }
 
     public IReadOnlyList<ApiKey> ApiKeys()
@@ -153,21 +145,21 @@ internal sealed class SqliteReadStore(string connectionString)
     public (ApiKey Key, string Hash)? ApiKey(string id)
     {
         using var conn = Open();
-        return QueryRows(conn, "SELECT id, tenant, admin, name, created_at, revoked_at, hash FROM parley_api_keys WHERE id = $id",
-            r => ((ApiKey Key, string Hash)?)(ReadKey(r), r.GetString(6)), ("$id", id)).FirstOrDefault();
+        return QueryRows(conn, "SELECT id, tenant, admin, name, created_at, revoked_at, hash FROM parley_api_keys WHERE id = @id",
+            r => ((ApiKey Key, string Hash)?)(ReadKey(r), r.GetString(6)), ("@id", id)).FirstOrDefault();
     }
 
-    private static ApiKey ReadKey(SqliteDataReader r) => new(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2) != 0,
-        r.IsDBNull(3) ? null : r.GetString(3), Timestamps.Parse(r.GetString(4)), r.IsDBNull(5) ? null : Timestamps.Parse(r.GetString(5)));
+    private static ApiKey ReadKey(DbDataReader r) => new(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), Flag(r, 2),
+        r.IsDBNull(3) ? null : r.GetString(3), TimeAt(r, 4), Time(r, 5));
 
-    private static (long RowId, MessageRow? Row, long AgentSeq, long UserSeq, string? Tenant) ReadMessage(SqliteDataReader r) =>
+    private static (long RowId, MessageRow? Row, long AgentSeq, long UserSeq, string? Tenant) ReadMessage(DbDataReader r) =>
         (r.GetInt64(0), Message(r, 1), r.GetInt64(29), r.GetInt64(30), r.IsDBNull(31) ? null : r.GetString(31));
 
-    private static Dictionary<string, List<(string, string, long)>> Facets(SqliteConnection conn, List<string> sessionIds)
+    private Dictionary<string, List<(string, string, long)>> Facets(DbConnection conn, List<string> sessionIds)
     {
         var result = sessionIds.ToDictionary(id => id, _ => new List<(string, string, long)>(), StringComparer.Ordinal);
         if (sessionIds.Count == 0) return result;
-        var names = sessionIds.Select((_, i) => $"$s{i}").ToList();
+        var names = sessionIds.Select((_, i) => $"@s{i}").ToList();
         var rows = QueryRows(conn,
             $"SELECT session_id, facet, value, n FROM parley_session_facets WHERE session_id IN ({string.Join(", ", names)})",
             r => (Session: r.GetString(0), Facet: r.GetString(1), Value: r.GetString(2), N: r.GetInt64(3)),
@@ -177,15 +169,19 @@ internal sealed class SqliteReadStore(string connectionString)
     }
 
     private static string EscapeLike(string text) =>
-        text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+        text.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal);
 
-    private static List<T> QueryRows<T>(SqliteConnection conn, string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] args)
+    private List<T> QueryRows<T>(DbConnection conn, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         foreach (var (name, value) in args)
         {
-            if (sql.Contains(name, StringComparison.Ordinal)) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            if (!sql.Contains(name, StringComparison.Ordinal)) continue;
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            flavor.Bind(p, value);
+            cmd.Parameters.Add(p);
         }
         var list = new List<T>();
         using var r = cmd.ExecuteReader();
@@ -196,12 +192,12 @@ internal sealed class SqliteReadStore(string connectionString)
     /// <summary>A read transaction begun with plain SQL, so commands need no transaction object.</summary>
     private sealed class ReadSnapshot : IDisposable
     {
-        private readonly SqliteConnection _conn;
+        private readonly DbConnection _conn;
 
-        public ReadSnapshot(SqliteConnection conn)
+        public ReadSnapshot(DbConnection conn, SqlFlavor flavor)
         {
             _conn = conn;
-            Run("BEGIN");
+            Run(flavor.BeginSnapshot);
         }
 
         public void Dispose() => Run("COMMIT");

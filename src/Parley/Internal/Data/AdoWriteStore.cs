@@ -1,0 +1,232 @@
+using System.Data.Common;
+using System.Globalization;
+using Parley.Internal.Lifecycle;
+using Parley.Internal.Writing;
+using static Parley.Internal.Data.RowReaders;
+
+namespace Parley.Internal.Data;
+
+/// <summary>The writer's side of every engine in one place: the SQL each <see cref="WriteStore"/> call runs, over
+/// one connection, with each command built once and re-bound on every call. An engine supplies its
+/// <see cref="SqlFlavor"/>, says which errors are transient, and may take over the statements every write runs
+/// (SQLite binds them by position; PostgreSQL buffers inserts into a binary COPY). Buffered inserts are written by
+/// <see cref="Flush"/>, which runs before every read and before the commit.</summary>
+internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
+{
+    // Keyed by reference: every statement is a compile-time constant or built once, so hashing its text on each
+    // call would be waste.
+    private readonly Dictionary<string, DbCommand> _commands = new(ReferenceEqualityComparer.Instance);
+
+    protected abstract DbConnection Connection { get; }
+
+    protected SqlFlavor Flavor => flavor;
+
+    private readonly string _eventExists = "SELECT 1 FROM parley_message_events WHERE message_id = @p0 AND status = @p1 AND occurred_at = @p2 AND " +
+                                           flavor.NullSafeEquals("error_code", "@p3");
+    private readonly string _loadSession = $"SELECT {SessionColumns} FROM parley_sessions WHERE id = @p0{flavor.ForUpdate}";
+    private readonly string _findMessage = $"SELECT {MessageColumns} FROM parley_messages WHERE id = @p0{flavor.ForUpdate}";
+    private readonly string _findByKey = $"SELECT {MessageColumns} FROM parley_messages WHERE session_id = @p0 AND idempotency_key = @p1{flavor.ForUpdate}";
+    private readonly string _findByProviderAny = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0{flavor.ForUpdate}";
+    private readonly string _findByProvider = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0 AND channel = @p1{flavor.ForUpdate}";
+
+    protected DbCommand Cmd(string sql, params object?[] values)
+    {
+        if (!_commands.TryGetValue(sql, out var cmd))
+        {
+            cmd = Connection.CreateCommand();
+            cmd.CommandText = sql;
+            for (var i = 0; i < values.Length; i++)
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+                cmd.Parameters.Add(p);
+            }
+            if (flavor.PrepareCommands) cmd.Prepare();
+            _commands[sql] = cmd;
+        }
+        for (var i = 0; i < values.Length; i++) flavor.Bind(cmd.Parameters[i], values[i]);
+        return cmd;
+    }
+
+    protected int Exec(string sql, params object?[] values) => Cmd(sql, values).ExecuteNonQuery();
+
+    /// <summary>Forgets every built command (after the connection was replaced).</summary>
+    protected void ForgetCommands()
+    {
+        foreach (var cmd in _commands.Values) cmd.Dispose();
+        _commands.Clear();
+    }
+
+    /// <summary>Writes what the engine buffered. Runs before every read and before the commit.</summary>
+    protected virtual void Flush()
+    {
+    }
+
+    public override void Begin() => Exec(flavor.BeginWrite);
+
+    public override void Commit()
+    {
+        Flush();
+        Exec("COMMIT");
+    }
+
+    public override void Rollback() => Exec("ROLLBACK");
+
+    public override SessionRow? LoadSession(string id)
+    {
+        Flush();
+        using var r = Cmd(_loadSession, id).ExecuteReader();
+        return r.Read() ? Session(r) : null;
+    }
+
+    public override void InsertSession(SessionRow s) => Exec(
+        $"INSERT INTO parley_sessions ({SessionColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16, @p17)",
+        s.Id, s.Kind, s.Title, s.Tenant, s.UserAccount, WireNames.Of(s.Status), s.StartedAt, s.EndedAt, s.UpdatedAt,
+        new JsonText(s.MetadataJson), s.MessageCount, s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq,
+        s.UnreadForAgent, s.UnreadForUser);
+
+    public override void UpdateSession(SessionRow s) => Exec(
+        "UPDATE parley_sessions SET title = @p1, status = @p2, ended_at = @p3, updated_at = @p4, metadata = @p5, message_count = @p6, " +
+        "first_message_at = @p7, last_message_at = @p8, last_seq = @p9, agent_read_seq = @p10, user_read_seq = @p11, " +
+        "unread_for_agent = @p12, unread_for_user = @p13 WHERE id = @p0",
+        s.Id, s.Title, WireNames.Of(s.Status), s.EndedAt, s.UpdatedAt, new JsonText(s.MetadataJson), s.MessageCount,
+        s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq, s.UnreadForAgent, s.UnreadForUser);
+
+    public override bool DeleteSession(string id)
+    {
+        Flush();
+        return Exec("DELETE FROM parley_sessions WHERE id = @p0", id) > 0;
+    }
+
+    public override void AddFacet(string sessionId, string facet, string value, long delta)
+    {
+        Flush();
+        Exec(flavor.UpsertFacet, sessionId, facet, value, delta);
+    }
+
+    public override MessageRow? FindMessage(string id)
+    {
+        Flush();
+        using var r = Cmd(_findMessage, id).ExecuteReader();
+        return r.Read() ? Message(r) : null;
+    }
+
+    public override MessageRow? FindMessageByKey(string sessionId, string idempotencyKey)
+    {
+        Flush();
+        using var r = Cmd(_findByKey, sessionId, idempotencyKey).ExecuteReader();
+        return r.Read() ? Message(r) : null;
+    }
+
+    public override List<MessageRow> FindMessagesByProvider(string providerMessageId, string? channel)
+    {
+        Flush();
+        return channel is null
+            ? ReadAll(Cmd(_findByProviderAny, providerMessageId), r => Message(r))
+            : ReadAll(Cmd(_findByProvider, providerMessageId, channel), r => Message(r));
+    }
+
+    public override void InsertMessage(MessageRow m)
+    {
+        var d = m.Delivery;
+        Exec($"INSERT INTO parley_messages ({MessageColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, " +
+             "@p14, @p15, @p16, @p17, @p18, @p19, @p20, @p21, @p22, @p23, @p24, @p25, @p26, @p27)",
+            m.Id, m.SessionId, m.SessionSeq, m.IdempotencyKey, WireNames.Of(m.Direction), WireNames.Of(m.SenderType), m.SenderId, m.SenderName,
+            m.Channel, m.Recipient, m.Template, m.Subject, m.Content, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt,
+            d.CancelledAt, d.SentImplied, d.DeliveredImplied, m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt,
+            new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt);
+    }
+
+    public override void UpdateDelivery(MessageRow m)
+    {
+        Flush();
+        var d = m.Delivery;
+        Exec("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
+             "sent_implied = @p7, delivered_implied = @p8, provider_message_id = @p9, error_code = @p10, error_message = @p11, error_at = @p12, " +
+             "updated_at = @p13 WHERE id = @p0",
+            m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
+            m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt);
+    }
+
+    public override long? SeqOf(string sessionId, string messageId)
+    {
+        Flush();
+        var v = Cmd("SELECT session_seq FROM parley_messages WHERE id = @p0 AND session_id = @p1", messageId, sessionId).ExecuteScalar();
+        return v is null or DBNull ? null : Convert.ToInt64(v, CultureInfo.InvariantCulture);
+    }
+
+    public override List<MessageRow> MessagesBetween(string sessionId, long after, long upTo)
+    {
+        Flush();
+        return ReadAll(Cmd($"SELECT {MessageColumns} FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND session_seq <= @p2 " +
+                           "ORDER BY session_seq", sessionId, after, upTo), r => Message(r));
+    }
+
+    public override long CountUnread(string sessionId, Reader reader, long after)
+    {
+        Flush();
+        var sql = reader == Reader.Agent
+            ? "SELECT count(*) FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND sender_type = 'user'"
+            : "SELECT count(*) FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND sender_type <> 'user'";
+        return Convert.ToInt64(Cmd(sql, sessionId, after).ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public override bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)
+    {
+        Flush();
+        return Cmd(_eventExists, messageId, WireNames.Of(status), occurredAt, errorCode).ExecuteScalar() is not (null or DBNull);
+    }
+
+    public override void InsertEvent(EventRow e) => Exec(
+        "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
+        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)",
+        e.MessageId, WireNames.Of(e.Status), e.OccurredAt, e.RecordedAt, e.Source, e.ErrorCode, e.ErrorMessage, new JsonText(e.DetailJson),
+        e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome));
+
+    public override void Park(ParkedRow p) => Exec(
+        "INSERT INTO parley_parked_reports (provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail) " +
+        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)",
+        p.ProviderMessageId, p.Channel, WireNames.Of(p.Status), p.OccurredAt, p.ReceivedAt, p.Source, p.ErrorCode, p.ErrorMessage, new JsonText(p.DetailJson));
+
+    public override List<ParkedRow> TakeParked(string providerMessageId, string channel)
+    {
+        Flush();
+        var rows = ReadAll(Cmd($"SELECT {ParkedColumns} FROM parley_parked_reports WHERE provider_message_id = @p0 " +
+                               "AND (channel IS NULL OR channel = @p1) ORDER BY id", providerMessageId, channel), Parked);
+        foreach (var row in rows) Exec("DELETE FROM parley_parked_reports WHERE id = @p0", row.Id);
+        return rows;
+    }
+
+    public override List<ParkedRow> ExpireParked(DateTimeOffset before)
+    {
+        Flush();
+        var rows = ReadAll(Cmd($"SELECT {ParkedColumns} FROM parley_parked_reports WHERE received_at < @p0 ORDER BY id", before), Parked);
+        foreach (var row in rows) Exec("DELETE FROM parley_parked_reports WHERE id = @p0", row.Id);
+        return rows;
+    }
+
+    public override void InsertApiKey(ApiKey key, string hash) => Exec(
+        "INSERT INTO parley_api_keys (id, hash, tenant, admin, name, created_at) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)",
+        key.Id, hash, key.Tenant, key.Admin, key.Name, key.CreatedAt);
+
+    public override bool RevokeApiKey(string id, DateTimeOffset at) =>
+        Exec("UPDATE parley_api_keys SET revoked_at = @p1 WHERE id = @p0 AND revoked_at IS NULL", id, at) > 0;
+
+    public override void InsertSystemEvent(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) => Exec(
+        "INSERT INTO parley_system_events (level, source, event, detail, at) VALUES (@p0, @p1, @p2, @p3, @p4)",
+        WireNames.Of(level), source, name, new JsonText(detailJson), at);
+
+    protected static List<T> ReadAll<T>(DbCommand cmd, Func<DbDataReader, T> read)
+    {
+        var list = new List<T>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(read(r));
+        return list;
+    }
+
+    public override void Dispose()
+    {
+        ForgetCommands();
+        Connection.Dispose();
+    }
+}

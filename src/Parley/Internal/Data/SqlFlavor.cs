@@ -1,0 +1,46 @@
+using System.Data.Common;
+
+namespace Parley.Internal.Data;
+
+/// <summary>A JSON document bound as a parameter, so an engine with a JSON column type can say so.</summary>
+internal readonly record struct JsonText(string? Value);
+
+/// <summary>What differs between engines in the SQL that Parley's shared read and write stores run: how values are
+/// bound and a handful of spellings. Each engine has one (<c>SqliteFlavor</c>, <c>PostgresFlavor</c>,
+/// <c>MySqlFlavor</c>); everything else in <see cref="AdoReadStore"/> and <see cref="AdoWriteStore"/> is common SQL
+/// with <c>@name</c> parameters.</summary>
+internal abstract class SqlFlavor
+{
+    /// <summary>Starts the writer's transaction.</summary>
+    public abstract string BeginWrite { get; }
+
+    /// <summary>Starts a read-only transaction that sees one snapshot.</summary>
+    public abstract string BeginSnapshot { get; }
+
+    /// <summary>Appended to a <c>SELECT</c> of rows the writer is about to change, so that two processes writing to
+    /// the same server database apply the lifecycle rules one after the other ("" on SQLite, whose writer holds the
+    /// whole database).</summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>A comparison that is true when both sides are NULL.</summary>
+    public abstract string NullSafeEquals(string left, string right);
+
+    /// <summary>Adds <c>@n</c> to a session facet's count, inserting it when missing.</summary>
+    public abstract string UpsertFacet { get; }
+
+    /// <summary>Whether commands are prepared explicitly (server engines prepare on their own).</summary>
+    public virtual bool PrepareCommands => false;
+
+    /// <summary>Sets a parameter to a value of Parley's (times, flags, JSON) in the engine's representation.</summary>
+    public virtual void Bind(DbParameter parameter, object? value) => parameter.Value = value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset t => Time(t),
+        bool b => Flag(b),
+        JsonText j => (object?)j.Value ?? DBNull.Value,
+        _ => value,
+    };
+
+    protected abstract object Time(DateTimeOffset value);
+    protected abstract object Flag(bool value);
+}
