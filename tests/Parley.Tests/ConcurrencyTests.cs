@@ -1,12 +1,12 @@
 namespace Parley.Tests;
 
 /// <summary>Many callers at once: group commit must keep every rule and every count exact.</summary>
-public class ConcurrencyTests
+public abstract class ConcurrencyTests(string engine)
 {
     [Fact]
     public async Task sixty_four_tasks_logging_and_reporting_at_once_leave_a_state_the_rules_explain()
     {
-        await using var t = await TempLedger.OpenAsync();
+        await using var t = await TempLedger.OpenAsync(engine);
         var sessions = Enumerable.Range(0, 8).Select(i => $"s{i}").ToArray();
         foreach (var s in sessions) await t.NewSessionAsync(s);
         var t0 = new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);
@@ -64,7 +64,7 @@ public class ConcurrencyTests
     [Fact]
     public async Task concurrent_repeats_of_one_idempotency_key_store_one_message()
     {
-        await using var t = await TempLedger.OpenAsync();
+        await using var t = await TempLedger.OpenAsync(engine);
         await t.NewSessionAsync("s");
         var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() =>
             t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"attempt {i}", IdempotencyKey = $"key-{i % 5}" }))));
@@ -78,7 +78,7 @@ public class ConcurrencyTests
     [Fact]
     public async Task one_callers_mistake_in_a_shared_commit_fails_only_that_caller()
     {
-        await using var t = await TempLedger.OpenAsync();
+        await using var t = await TempLedger.OpenAsync(engine);
         await t.NewSessionAsync("s");
         var tasks = Enumerable.Range(0, 200).Select(i => Task.Run(() =>
             t.Ledger.LogMessageAsync(i % 10 == 0 ? "missing" : "s", new NewMessage { SenderType = SenderType.User, Content = $"{i}" }))).ToList();
@@ -90,7 +90,7 @@ public class ConcurrencyTests
     [Fact]
     public async Task concurrent_callers_share_commits_and_the_statistics_count_them()
     {
-        await using var t = await TempLedger.OpenAsync();
+        await using var t = await TempLedger.OpenAsync(engine);
         await t.NewSessionAsync("s");
         var before = t.Ledger.WriterStatistics;
         await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(() =>
@@ -102,3 +102,12 @@ public class ConcurrencyTests
         Assert.Equal(0, after.QueueDepth);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ConcurrencyTestsOnSqlite() : ConcurrencyTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ConcurrencyTestsOnPostgres() : ConcurrencyTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ConcurrencyTestsOnMySql() : ConcurrencyTests(TestDatabases.MySql);

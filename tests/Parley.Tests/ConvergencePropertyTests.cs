@@ -5,7 +5,7 @@ namespace Parley.Tests;
 /// <summary>SPEC 2.1 rule 7: for any set of provider reports, every arrival order yields the same message, and
 /// that message is the one the rules define for the set as a whole (status = highest rank, each time the earliest,
 /// implied times, the latest failure's error).</summary>
-public class ConvergencePropertyTests
+public abstract class ConvergencePropertyTests(string engine)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly MessageStatus[] Reportable =
@@ -76,7 +76,7 @@ public class ConvergencePropertyTests
     [Fact]
     public async Task the_ledger_converges_on_the_same_message_for_every_arrival_order()
     {
-        await using var t = await TempLedger.OpenAsync();
+        await using var t = await TempLedger.OpenAsync(engine);
         var session = await t.NewSessionAsync();
         var rng = new Random(7);
         for (var set = 0; set < 40; set++)
@@ -121,3 +121,12 @@ public class ConvergencePropertyTests
         }
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ConvergencePropertyTestsOnSqlite() : ConvergencePropertyTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ConvergencePropertyTestsOnPostgres() : ConvergencePropertyTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ConvergencePropertyTestsOnMySql() : ConvergencePropertyTests(TestDatabases.MySql);

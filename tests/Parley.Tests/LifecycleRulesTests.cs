@@ -1,7 +1,7 @@
 namespace Parley.Tests;
 
 /// <summary>SPEC 2.1, rule by rule, through the ledger on a real SQLite file.</summary>
-public class LifecycleRulesTests : IAsyncLifetime
+public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
     private TempLedger _t = null!;
@@ -9,7 +9,7 @@ public class LifecycleRulesTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _t = await TempLedger.OpenAsync();
+        _t = await TempLedger.OpenAsync(engine);
         _session = await _t.NewSessionAsync();
     }
 
@@ -208,7 +208,7 @@ public class LifecycleRulesTests : IAsyncLifetime
     public async Task parked_reports_expire_after_their_time_to_live_with_a_system_event()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
-        await using var t = await TempLedger.OpenAsync(o => { o.TimeProvider = clock; o.ParkedReportTtl = TimeSpan.FromDays(7); });
+        await using var t = await TempLedger.OpenAsync(engine, o => { o.TimeProvider = clock; o.ParkedReportTtl = TimeSpan.FromDays(7); });
         await t.Ledger.ReportStatusesAsync([new KeyedStatusReport { Report = new StatusReport { Status = MessageStatus.Delivered, ProviderMessageId = "gone" } }]);
         // Advancing the clock also fires the ledger's hourly expiry; the explicit call then flushes what it queued.
         clock.Advance(TimeSpan.FromDays(6));
@@ -245,3 +245,12 @@ public class LifecycleRulesTests : IAsyncLifetime
         Assert.Equal(new Dictionary<string, long> { ["delivered"] = 1, ["failed"] = 1 }, s!.Summary.StatusCounts);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class LifecycleRulesTestsOnSqlite() : LifecycleRulesTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class LifecycleRulesTestsOnPostgres() : LifecycleRulesTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class LifecycleRulesTestsOnMySql() : LifecycleRulesTests(TestDatabases.MySql);

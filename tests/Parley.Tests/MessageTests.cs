@@ -2,14 +2,14 @@ using System.Text.Json.Nodes;
 
 namespace Parley.Tests;
 
-public class MessageTests : IAsyncLifetime
+public abstract class MessageTests(string engine) : IAsyncLifetime
 {
     private TempLedger _t = null!;
     private string _s = null!;
 
     public async Task InitializeAsync()
     {
-        _t = await TempLedger.OpenAsync();
+        _t = await TempLedger.OpenAsync(engine);
         _s = await _t.NewSessionAsync("chat-1");
     }
 
@@ -221,3 +221,12 @@ public class MessageTests : IAsyncLifetime
         Assert.Equal(50, (await _t.Ledger.GetSessionAsync(_s))!.Summary.MessageCount);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class MessageTestsOnSqlite() : MessageTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class MessageTestsOnPostgres() : MessageTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class MessageTestsOnMySql() : MessageTests(TestDatabases.MySql);

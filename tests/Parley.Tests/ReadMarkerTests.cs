@@ -1,14 +1,14 @@
 namespace Parley.Tests;
 
 /// <summary>SPEC 2.2: two markers per session, moved forward only, each passing message reported read.</summary>
-public class ReadMarkerTests : IAsyncLifetime
+public abstract class ReadMarkerTests(string engine) : IAsyncLifetime
 {
     private TempLedger _t = null!;
     private readonly List<Message> _m = [];
 
     public async Task InitializeAsync()
     {
-        _t = await TempLedger.OpenAsync();
+        _t = await TempLedger.OpenAsync(engine);
         await _t.NewSessionAsync("chat");
         // user, agent, user, ai, system, user
         foreach (var sender in new[] { SenderType.User, SenderType.Agent, SenderType.User, SenderType.Ai, SenderType.System, SenderType.User })
@@ -76,3 +76,12 @@ public class ReadMarkerTests : IAsyncLifetime
         Assert.Equal(3, (await L.GetSessionAsync("chat"))!.Summary.UnreadForAgent);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ReadMarkerTestsOnSqlite() : ReadMarkerTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ReadMarkerTestsOnPostgres() : ReadMarkerTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ReadMarkerTestsOnMySql() : ReadMarkerTests(TestDatabases.MySql);

@@ -2,10 +2,10 @@ using System.Text.Json.Nodes;
 
 namespace Parley.Tests;
 
-public class SessionTests : IAsyncLifetime
+public abstract class SessionTests(string engine) : IAsyncLifetime
 {
     private TempLedger _t = null!;
-    public async Task InitializeAsync() => _t = await TempLedger.OpenAsync();
+    public async Task InitializeAsync() => _t = await TempLedger.OpenAsync(engine);
     public async Task DisposeAsync() => await _t.DisposeAsync();
     private Ledger L => _t.Ledger;
 
@@ -82,7 +82,7 @@ public class SessionTests : IAsyncLifetime
     {
         var t0 = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(t0) { AutoAdvanceAmount = TimeSpan.FromSeconds(1) };
-        await using var t = await TempLedger.OpenAsync(o => o.TimeProvider = clock);
+        await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
         var L = t.Ledger;
         for (var i = 0; i < 25; i++)
         {
@@ -128,3 +128,12 @@ public class SessionTests : IAsyncLifetime
         Assert.Equal(field, e.ParamName);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class SessionTestsOnSqlite() : SessionTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class SessionTestsOnPostgres() : SessionTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class SessionTestsOnMySql() : SessionTests(TestDatabases.MySql);

@@ -1,28 +1,35 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Parley.Tests;
 
-/// <summary>A ledger over a fresh SQLite file in its own temporary directory, deleted afterwards.</summary>
+/// <summary>A ledger over a fresh database — a SQLite file in its own temporary directory, or a new database on
+/// the test PostgreSQL or MariaDB server — deleted afterwards.</summary>
 public sealed class TempLedger : IAsyncDisposable
 {
-    private TempLedger(string dir, Ledger ledger)
+    private TempLedger(string engine, string dir, string url, Ledger ledger)
     {
+        Engine = engine;
         Directory = dir;
+        Url = url;
         Ledger = ledger;
     }
 
+    public string Engine { get; }
     public string Directory { get; }
     public string Path => System.IO.Path.Combine(Directory, "parley.db");
-    public string Url => "sqlite:" + Path;
+    public string Url { get; }
     public Ledger Ledger { get; private set; }
 
-    public static async Task<TempLedger> OpenAsync(Action<LedgerOptions>? configure = null)
+    public static Task<TempLedger> OpenAsync(Action<LedgerOptions>? configure = null) => OpenAsync(TestDatabases.Sqlite, configure);
+
+    public static async Task<TempLedger> OpenAsync(string engine, Action<LedgerOptions>? configure = null)
     {
         var dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "parley-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(dir);
-        var options = new LedgerOptions { Database = "sqlite:" + System.IO.Path.Combine(dir, "parley.db") };
+        var url = TestDatabases.Create(engine, dir);
+        var options = new LedgerOptions { Database = url };
         configure?.Invoke(options);
-        return new TempLedger(dir, await Ledger.OpenAsync(options));
+        return new TempLedger(engine, dir, url, await Ledger.OpenAsync(options));
     }
 
     /// <summary>Closes and opens the ledger again, as a restarted process would.</summary>
@@ -33,12 +40,7 @@ public sealed class TempLedger : IAsyncDisposable
     }
 
     /// <summary>A raw connection to the same file, for checking what is really stored.</summary>
-    public SqliteConnection Raw()
-    {
-        var conn = new SqliteConnection($"Data Source={Path};Pooling=False");
-        conn.Open();
-        return conn;
-    }
+    public DbConnection Raw() => TestDatabases.Open(Url);
 
     public long Scalar(string sql)
     {
@@ -62,6 +64,7 @@ public sealed class TempLedger : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Ledger.DisposeAsync();
+        TestDatabases.Drop(Engine, Url);
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

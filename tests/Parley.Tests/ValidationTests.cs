@@ -3,12 +3,12 @@ using System.Text.Json.Nodes;
 namespace Parley.Tests;
 
 /// <summary>Bad input for every field: an <see cref="ArgumentException"/> naming the field, and nothing written.</summary>
-public class ValidationTests : IAsyncLifetime
+public abstract class ValidationTests(string engine) : IAsyncLifetime
 {
     private TempLedger _t = null!;
     public async Task InitializeAsync()
     {
-        _t = await TempLedger.OpenAsync();
+        _t = await TempLedger.OpenAsync(engine);
         await _t.NewSessionAsync("s");
     }
     public async Task DisposeAsync() => await _t.DisposeAsync();
@@ -126,3 +126,12 @@ public class ValidationTests : IAsyncLifetime
         Assert.Single((await _t.Ledger.SearchMessagesAsync(new MessageQuery { Recipient = evil })).Items);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ValidationTestsOnSqlite() : ValidationTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ValidationTestsOnPostgres() : ValidationTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ValidationTestsOnMySql() : ValidationTests(TestDatabases.MySql);

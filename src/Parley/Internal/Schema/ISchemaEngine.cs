@@ -33,4 +33,8 @@ internal interface ISchemaEngine : IDisposable
     string? DefaultSql(ColumnDef column);
 
     void RecordSystemEvent(SystemEventLevel level, string name, string detailJson);
+
+    /// <summary>Whether indexes keep their <see cref="IndexDef.Where"/> (MySQL/MariaDB have no partial indexes and
+    /// index every row; Parley's predicates only skip NULLs, which unique indexes never compare).</summary>
+    bool PartialIndexes => true;
 }

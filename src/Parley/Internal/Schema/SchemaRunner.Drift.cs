@@ -95,8 +95,9 @@ internal sealed partial class SchemaRunner
         foreach (var name in live.Tables.Keys.Where(t => t.StartsWith("parley_", StringComparison.Ordinal) && t != ParleySchema.HistoryTable && !declared.HasTable(t)))
             drifts.Add(new Drift($"{name}: extra table (not declared at v{version}); Parley never drops data: drop it by hand if nothing uses it"));
 
-        foreach (var index in declared.Indexes)
+        foreach (var declaredIndex in declared.Indexes)
         {
+            var index = engine.PartialIndexes ? declaredIndex : declaredIndex with { Where = null };
             var li = live.Indexes.FirstOrDefault(i => i.Name == index.Name);
             if (li is null)
             {

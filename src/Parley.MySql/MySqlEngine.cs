@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using Parley.Internal;
+using Parley.Internal.Data;
+using Parley.Internal.Engines;
+using Parley.Internal.Schema;
+
+namespace Parley.MySql;
+
+/// <summary>MySQL 8 / MariaDB 10.6+ for a ledger (<c>mysql://</c> URLs): the schema startup mode first, then one
+/// writer connection and a pool of readers from one MySqlConnector data source (closed with the ledger). Loaded by
+/// <see cref="LedgerEngine.For"/> by name.</summary>
+internal sealed class MySqlEngine : LedgerEngine
+{
+    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
+        new MySqlSchemaEngine(needsDatabase ? MySqlUrl.Parse(url.Target) : null, lockTimeout);
+
+    public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
+    {
+        var cs = MySqlUrl.Parse(url.Target);
+        var version = ApplyStartupMode(url, options);
+        var source = new MySqlDataSource(cs.ConnectionString);
+        try
+        {
+            var writer = new MySqlWriteStore(source);
+            var reader = new AdoReadStore(() => source.OpenConnection(), MySqlFlavor.Instance);
+            return new OpenedDatabase(writer, reader, version, source);
+        }
+        catch (MySqlException e)
+        {
+            source.Dispose();
+            throw new ParleyException($"cannot open {url}: {e.Message}", e);
+        }
+    }
+}

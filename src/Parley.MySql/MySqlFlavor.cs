@@ -1,0 +1,22 @@
+using Parley.Internal.Data;
+
+namespace Parley.MySql;
+
+/// <summary>MySQL/MariaDB spellings for the shared stores: <c>DATETIME(3)</c> times in UTC, <c>TINYINT(1)</c>
+/// flags, <c>&lt;=&gt;</c> for NULL-safe equality, <c>ON DUPLICATE KEY UPDATE</c> for the facet upsert.</summary>
+internal sealed class MySqlFlavor : SqlFlavor
+{
+    public static MySqlFlavor Instance { get; } = new();
+
+    public override string BeginWrite => "START TRANSACTION";
+    public override string BeginSnapshot => "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+    public override string ForUpdate => " FOR UPDATE";
+
+    public override string UpsertFacet =>
+        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES (@p0, @p1, @p2, @p3) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
+
+    public override string NullSafeEquals(string left, string right) => $"{left} <=> {right}";
+
+    protected override object Time(DateTimeOffset value) => value.UtcDateTime;
+    protected override object Flag(bool value) => value;
+}

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Parley.Internal;
+using Parley.Internal.Data;
+using Parley.Internal.Engines;
+using Parley.Internal.Schema;
+
+namespace Parley.PostgreSql;
+
+/// <summary>PostgreSQL for a ledger (<c>postgres://</c> URLs): the schema startup mode first, then one writer
+/// connection and a pool of readers from one Npgsql data source (closed with the ledger). Loaded by
+/// <see cref="LedgerEngine.For"/> by name.</summary>
+internal sealed class PostgresEngine : LedgerEngine
+{
+    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
+        new PostgresSchemaEngine(needsDatabase ? PostgresUrl.Parse(url.Target) : null, lockTimeout);
+
+    public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
+    {
+        var cs = PostgresUrl.Parse(url.Target);
+        var version = ApplyStartupMode(url, options);
+        // Statements the writer and readers run again and again are prepared on the server after two uses.
+        cs.MaxAutoPrepare = 64;
+        cs.AutoPrepareMinUsages = 2;
+        var source = NpgsqlDataSource.Create(cs);
+        try
+        {
+            var writer = new PostgresWriteStore(source);
+            var reader = new AdoReadStore(() => source.OpenConnection(), PostgresFlavor.Instance);
+            return new OpenedDatabase(writer, reader, version, source);
+        }
+        catch (NpgsqlException e)
+        {
+            source.Dispose();
+            throw new ParleyException($"cannot open {url}: {e.Message}", e);
+        }
+    }
+}

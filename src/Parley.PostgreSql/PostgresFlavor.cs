@@ -1,0 +1,38 @@
+using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
+using Parley.Internal.Data;
+
+namespace Parley.PostgreSql;
+
+/// <summary>PostgreSQL's spellings for the shared stores: <c>timestamptz</c> times, real booleans, <c>jsonb</c>
+/// documents, row locks for the writer's reads, snapshots for multi-statement reads.</summary>
+internal sealed class PostgresFlavor : SqlFlavor
+{
+    public static PostgresFlavor Instance { get; } = new();
+
+    public override string BeginWrite => "BEGIN";
+    public override string BeginSnapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    public override string ForUpdate => " FOR UPDATE";
+
+    public override string UpsertFacet =>
+        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES (@p0, @p1, @p2, @p3) " +
+        "ON CONFLICT (session_id, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
+
+    public override string NullSafeEquals(string left, string right) => $"{left} IS NOT DISTINCT FROM {right}";
+
+    public override void Bind(DbParameter parameter, object? value)
+    {
+        if (value is JsonText json)
+        {
+            var p = (NpgsqlParameter)parameter;
+            p.NpgsqlDbType = NpgsqlDbType.Jsonb;
+            p.Value = (object?)json.Value ?? DBNull.Value;
+            return;
+        }
+        base.Bind(parameter, value);
+    }
+
+    protected override object Time(DateTimeOffset value) => value.UtcDateTime;
+    protected override object Flag(bool value) => value;
+}

@@ -1,0 +1,158 @@
+using System.Data;
+using System.Data.Common;
+using Npgsql;
+using NpgsqlTypes;
+using Parley.Internal;
+using Parley.Internal.Data;
+using Parley.Internal.Lifecycle;
+
+namespace Parley.PostgreSql;
+
+/// <summary>The writer's PostgreSQL connection. Message and event inserts are buffered and written by a binary
+/// <c>COPY</c> when the writer next reads or commits (a group of many messages costs one round trip, not one per
+/// row); small groups use the shared prepared INSERTs. A dropped connection is replaced at the next
+/// <see cref="Begin"/>, so the writer's retry runs on a fresh one.</summary>
+internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStore(PostgresFlavor.Instance)
+{
+    /// <summary>Below this many rows, single INSERTs beat setting up a COPY.</summary>
+    private const int CopyFrom = 8;
+
+    private NpgsqlConnection _conn = source.OpenConnection();
+    private readonly List<MessageRow> _messages = [];
+    private readonly List<EventRow> _events = [];
+
+    protected override DbConnection Connection => _conn;
+
+    public override void Begin()
+    {
+        if (_conn.State != ConnectionState.Open)
+        {
+            ForgetCommands();
+            _conn.Dispose();
+            _conn = source.OpenConnection();
+        }
+        base.Begin();
+    }
+
+    public override void Rollback()
+    {
+        _messages.Clear();
+        _events.Clear();
+        if (_conn.State != ConnectionState.Open) return;
+        base.Rollback();
+    }
+
+    public override bool IsTransient(Exception error) => error switch
+    {
+        PostgresException { SqlState: "40001" or "40P01" or "55P03" or "57P01" or "57P03" } => true,
+        NpgsqlException { IsTransient: true } => true,
+        _ => false,
+    };
+
+    public override void InsertMessage(MessageRow message) => _messages.Add(message);
+    public override void InsertEvent(EventRow e) => _events.Add(e);
+
+    protected override void Flush()
+    {
+        if (_messages.Count > 0)
+        {
+            if (_messages.Count < CopyFrom) foreach (var m in _messages) base.InsertMessage(m);
+            else CopyMessages();
+            _messages.Clear();
+        }
+        if (_events.Count > 0)
+        {
+            if (_events.Count < CopyFrom) foreach (var e in _events) base.InsertEvent(e);
+            else CopyEvents();
+            _events.Clear();
+        }
+    }
+
+    private void CopyMessages()
+    {
+        using var w = _conn.BeginBinaryImport($"COPY parley_messages ({RowReaders.MessageColumns}) FROM STDIN (FORMAT BINARY)");
+        foreach (var m in _messages)
+        {
+            var d = m.Delivery;
+            w.StartRow();
+            w.Write(m.Id, NpgsqlDbType.Varchar);
+            w.Write(m.SessionId, NpgsqlDbType.Varchar);
+            w.Write(m.SessionSeq, NpgsqlDbType.Bigint);
+            Text(w, m.IdempotencyKey);
+            w.Write(WireNames.Of(m.Direction), NpgsqlDbType.Varchar);
+            w.Write(WireNames.Of(m.SenderType), NpgsqlDbType.Varchar);
+            Text(w, m.SenderId);
+            Text(w, m.SenderName);
+            w.Write(m.Channel, NpgsqlDbType.Varchar);
+            Text(w, m.Recipient);
+            Text(w, m.Template);
+            Text(w, m.Subject);
+            w.Write(m.Content, NpgsqlDbType.Text);
+            w.Write(WireNames.Of(d.Status), NpgsqlDbType.Varchar);
+            Time(w, d.SentAt);
+            Time(w, d.DeliveredAt);
+            Time(w, d.ReadAt);
+            Time(w, d.FailedAt);
+            Time(w, d.CancelledAt);
+            w.Write(d.SentImplied, NpgsqlDbType.Boolean);
+            w.Write(d.DeliveredImplied, NpgsqlDbType.Boolean);
+            Text(w, m.ProviderMessageId);
+            Text(w, d.ErrorCode);
+            Text(w, d.ErrorMessage);
+            Time(w, d.ErrorAt);
+            Json(w, m.MetadataJson);
+            Time(w, m.CreatedAt);
+            Time(w, m.UpdatedAt);
+        }
+        w.Complete();
+    }
+
+    private void CopyEvents()
+    {
+        using var w = _conn.BeginBinaryImport(
+            "COPY parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
+            "FROM STDIN (FORMAT BINARY)");
+        foreach (var e in _events)
+        {
+            w.StartRow();
+            w.Write(e.MessageId, NpgsqlDbType.Varchar);
+            w.Write(WireNames.Of(e.Status), NpgsqlDbType.Varchar);
+            Time(w, e.OccurredAt);
+            Time(w, e.RecordedAt);
+            w.Write(e.Source, NpgsqlDbType.Varchar);
+            Text(w, e.ErrorCode);
+            Text(w, e.ErrorMessage);
+            Json(w, e.DetailJson);
+            w.Write(e.Outcome == ReportOutcome.Applied, NpgsqlDbType.Boolean);
+            w.Write(WireNames.Of(e.Outcome), NpgsqlDbType.Varchar);
+        }
+        w.Complete();
+    }
+
+    private static void Text(NpgsqlBinaryImporter w, string? value)
+    {
+        if (value is null) w.WriteNull();
+        else w.Write(value, NpgsqlDbType.Varchar);
+    }
+
+    private static void Json(NpgsqlBinaryImporter w, string? value)
+    {
+        if (value is null) w.WriteNull();
+        else w.Write(value, NpgsqlDbType.Jsonb);
+    }
+
+    private static void Time(NpgsqlBinaryImporter w, DateTimeOffset? value)
+    {
+        if (value is { } v) w.Write(v.UtcDateTime, NpgsqlDbType.TimestampTz);
+        else w.WriteNull();
+    }
+
+    public override object? ReadSetting(string name)
+    {
+        if (name is not ("synchronous_commit" or "transaction_isolation" or "server_version"))
+            throw new ArgumentException($"{name} is not a setting Parley reads.", nameof(name));
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = "SHOW " + name;
+        return cmd.ExecuteScalar();
+    }
+}
