@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs Parley's whole test suite from a clean clone: restore, build (warnings are errors), every test project.
-# Prints one closing line "tests: N passed, N failed, N skipped" and exits non-zero on any failure.
+# Runs Parley's whole test suite from a clean clone: restore, build (warnings are errors), throwaway PostgreSQL
+# and MariaDB servers (installed from Debian's packages when missing, on loopback, data in a temporary directory,
+# stopped at the end), then every test on every engine.
+# Prints one closing line "tests: N passed, N failed, N skipped" and exits non-zero on any failure. An engine that
+# cannot be started fails the run (its tests fail, saying why); nothing is skipped.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -8,7 +11,9 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+# shellcheck source=scripts/test-databases.sh
+source scripts/test-databases.sh
+trap 'parley_db_stop; rm -f "$log"' EXIT
 
 # The OpenAPI validator the suite runs (tests/openapi, from npm).
 if ! command -v npm >/dev/null 2>&1; then
@@ -28,6 +33,14 @@ if ! dotnet build Parley.sln -c Release --nologo -v q -clp:ErrorsOnly; then
   exit 1
 fi
 
+parley_db_start
+missing=()
+[ -n "${PARLEY_TEST_POSTGRES:-}" ] || missing+=(PostgreSQL)
+[ -n "${PARLEY_TEST_MYSQL:-}" ] || missing+=(MariaDB)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: ${missing[*]} could not be started; their tests will fail (see the messages above)" >&2
+fi
+
 dotnet test Parley.sln -c Release --no-build --nologo -v q 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
@@ -43,6 +56,14 @@ read -r passed failed skipped < <(awk '
   END { printf "%d %d %d\n", p, f, s }' "$log")
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: missing engines: ${missing[*]}" >&2
+  status=1
+fi
+if [ "$skipped" -ne 0 ]; then
+  echo "test.sh: ${skipped} test(s) skipped; the suite skips nothing" >&2
+  status=1
+fi
 if [ "$passed" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
   status=1
