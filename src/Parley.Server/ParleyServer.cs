@@ -54,7 +54,14 @@ public static class ParleyServer
             return Task.CompletedTask;
         }));
         var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = options.Database, Schema = options.Schema }, cancellationToken);
-        var keys = new ApiKeys(ledger, KeySecret.Load(options.Database));
+        // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
+        var secret = KeySecret.TryLoad(options.Database);
+        var keys = new ApiKeys(ledger, secret ?? []);
+        if (secret is null && await keys.EnabledAsync())
+        {
+            await ledger.DisposeAsync();
+            throw new ArgumentException("this database has API keys: set PARLEY_KEY_SECRET (the base64 secret they were created with) to check them.", "PARLEY_KEY_SECRET");
+        }
         // Beyond loopback, keys are required (SPEC 7.4): refuse to start without one unless told --insecure.
         var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
         if (exposed is not null && !options.Insecure && !await keys.EnabledAsync())

@@ -4,10 +4,10 @@ using System.Text.Json.Nodes;
 namespace Parley.Tests;
 
 /// <summary>The HTTP API (SPEC 7) through real HTTP: shapes, status codes, cursors, status reports.</summary>
-public class ServerApiTests : IAsyncLifetime
+public abstract class ServerApiTests(string engine) : IAsyncLifetime
 {
     private ServerFixture _s = null!;
-    public async Task InitializeAsync() => _s = await ServerFixture.StartAsync();
+    public async Task InitializeAsync() => _s = await ServerFixture.StartAsync(engine);
     public async Task DisposeAsync() => await _s.DisposeAsync();
 
     [Fact]
@@ -182,3 +182,12 @@ public class ServerApiTests : IAsyncLifetime
         Assert.Equal("ended", (string?)events[2].Data["status"]);
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ServerApiTestsOnSqlite() : ServerApiTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ServerApiTestsOnPostgres() : ServerApiTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ServerApiTestsOnMySql() : ServerApiTests(TestDatabases.MySql);

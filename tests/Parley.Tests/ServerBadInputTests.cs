@@ -4,13 +4,13 @@ using System.Text;
 namespace Parley.Tests;
 
 /// <summary>Bad input over HTTP: a 4xx problem+json naming what was wrong, never a 500, and nothing written.</summary>
-public class ServerBadInputTests : IAsyncLifetime
+public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
 {
     private ServerFixture _s = null!;
 
     public async Task InitializeAsync()
     {
-        _s = await ServerFixture.StartAsync();
+        _s = await ServerFixture.StartAsync(engine);
         await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "s"}""");
         await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", """{"sender_type": "agent", "content": "seed", "provider_message_id": "P1"}""");
     }
@@ -20,7 +20,7 @@ public class ServerBadInputTests : IAsyncLifetime
     private string State() =>
         $"{_s.Scalar("SELECT count(*) FROM parley_sessions")}/{_s.Scalar("SELECT count(*) FROM parley_messages")}/" +
         $"{_s.Scalar("SELECT count(*) FROM parley_message_events")}/{_s.Scalar("SELECT count(*) FROM parley_parked_reports")}/" +
-        $"{_s.Scalar("SELECT total(length(coalesce(title, '')) + message_count) FROM parley_sessions")}";
+        $"{_s.Scalar("SELECT coalesce(sum(length(coalesce(title, '')) + message_count), 0) FROM parley_sessions")}";
 
     [Theory]
     [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": ", 400, "content")]
@@ -140,3 +140,12 @@ public class ServerBadInputTests : IAsyncLifetime
         Assert.True(statuses.Where(p => p.Key >= 400).Sum(p => p.Value) > 2000, string.Join(", ", statuses));
     }
 }
+
+[Trait("Engine", "sqlite")]
+public sealed class ServerBadInputTestsOnSqlite() : ServerBadInputTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class ServerBadInputTestsOnPostgres() : ServerBadInputTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class ServerBadInputTestsOnMySql() : ServerBadInputTests(TestDatabases.MySql);

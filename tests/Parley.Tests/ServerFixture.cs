@@ -11,30 +11,35 @@ using Parley.Server;
 
 namespace Parley.Tests;
 
-/// <summary>Parley's server on Kestrel, on a free loopback port, over a fresh SQLite file; real HTTP.</summary>
+/// <summary>Parley's server on Kestrel, on a free loopback port, over a fresh database on any engine; real HTTP.</summary>
 public sealed class ServerFixture : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServerFixture(WebApplication app, string dir, Uri address)
+    private ServerFixture(WebApplication app, string engine, string dir, string url, Uri address)
     {
         _app = app;
+        Engine = engine;
+        Url = url;
         Directory = dir;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    public string Engine { get; }
+    public string Url { get; }
     public string Directory { get; }
     public string DbPath => Path.Combine(Directory, "parley.db");
     public HttpClient Http { get; }
     public Ledger Ledger => _app.Services.GetRequiredService<Ledger>();
 
-    public static async Task<ServerFixture> StartAsync()
+    public static async Task<ServerFixture> StartAsync(string engine = TestDatabases.Sqlite)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("parley-server-").FullName;
-        var app = await ParleyServer.BuildAsync(new ServerOptions { Database = "sqlite:" + Path.Combine(dir, "parley.db"), Urls = "http://127.0.0.1:0" });
+        var url = TestDatabases.Create(engine, dir);
+        var app = await ParleyServer.BuildAsync(new ServerOptions { Database = url, Urls = "http://127.0.0.1:0" });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServerFixture(app, dir, new Uri(address));
+        return new ServerFixture(app, engine, dir, url, new Uri(address));
     }
 
     public Task<HttpResponseMessage> PostJson(string path, string json) =>
@@ -51,8 +56,7 @@ public sealed class ServerFixture : IAsyncDisposable
 
     public long Scalar(string sql)
     {
-        using var conn = new SqliteConnection($"Data Source={DbPath};Pooling=False");
-        conn.Open();
+        using var conn = TestDatabases.Open(Url);
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
@@ -64,6 +68,7 @@ public sealed class ServerFixture : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        TestDatabases.Drop(Engine, Url);
         try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
     }
 }

@@ -62,6 +62,12 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
 /// or for SQLite a file beside the database, created on first use and readable by its owner only.</summary>
 internal static class KeySecret
 {
+    /// <summary>The secret, or null for a server database without <c>PARLEY_KEY_SECRET</c>.</summary>
+    public static byte[]? TryLoad(string database) =>
+        Environment.GetEnvironmentVariable("PARLEY_KEY_SECRET") is { Length: > 0 } || Internal.DatabaseUrl.Parse(database).Engine == "sqlite"
+            ? Load(database)
+            : null;
+
     public static byte[] Load(string database)
     {
         if (Environment.GetEnvironmentVariable("PARLEY_KEY_SECRET") is { Length: > 0 } env)
