@@ -45,11 +45,20 @@ internal static class DbCommands
             Print(parsed, new
             {
                 database = Redacted(parsed), version = s.Version, head = s.Head,
-                pending = s.Pending.Select(m => new { version = m.Version, name = m.Name }),
+                pending = s.Pending.Select(m => new
+                {
+                    version = m.Version, name = m.Name,
+                    partial = s.History.FirstOrDefault(h => h.Version == m.Version)?.PartialDone is { } done ? new { steps_done = done, steps = m.Up.Count } : null,
+                }),
             }, () =>
             {
                 Console.WriteLine($"{Redacted(parsed)}: schema version {s.Version}, this Parley {s.Head}");
-                foreach (var m in s.Pending) Console.WriteLine($"  pending v{m.Version} {m.Name}");
+                foreach (var m in s.Pending)
+                {
+                    Console.WriteLine(s.History.FirstOrDefault(h => h.Version == m.Version)?.PartialDone is { } done
+                        ? $"  partial v{m.Version} {m.Name}: {done} of {m.Up.Count} steps ran before it failed; `parley db migrate` resumes it"
+                        : $"  pending v{m.Version} {m.Name}");
+                }
                 if (s.Pending.Count == 0) Console.WriteLine("  up to date");
             });
             return Ok;

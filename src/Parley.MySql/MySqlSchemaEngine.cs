@@ -19,6 +19,7 @@ internal sealed partial class MySqlSchemaEngine(MySqlConnectionStringBuilder? cs
     public override string Engine => "mysql";
 
     public override bool PartialIndexes => false;
+    public override bool TransactionalDdl => false;
 
     protected override DbConnection Work => _conn ?? throw new InvalidOperationException("the migration lock is not held.");
 

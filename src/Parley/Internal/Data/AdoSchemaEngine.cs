@@ -28,6 +28,7 @@ internal abstract class AdoSchemaEngine(SqlFlavor flavor) : ISchemaEngine
     public abstract void Dispose();
 
     public virtual bool PartialIndexes => true;
+    public virtual bool TransactionalDdl => true;
 
     public void EnsureHistory() => Exec(HistoryDdl);
 

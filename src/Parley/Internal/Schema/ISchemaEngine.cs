@@ -37,4 +37,8 @@ internal interface ISchemaEngine : IDisposable
     /// <summary>Whether indexes keep their <see cref="IndexDef.Where"/> (MySQL/MariaDB have no partial indexes and
     /// index every row; Parley's predicates only skip NULLs, which unique indexes never compare).</summary>
     bool PartialIndexes => true;
+
+    /// <summary>Whether DDL takes part in transactions (false on MySQL/MariaDB: each statement commits as it runs,
+    /// so <see cref="SchemaRunner"/> records a failed migration's progress and resumes from it).</summary>
+    bool TransactionalDdl => true;
 }

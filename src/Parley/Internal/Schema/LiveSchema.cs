@@ -19,4 +19,12 @@ internal sealed record HistoryRow(int Version, string Name, string Checksum, Dat
 {
     /// <summary>The states that count as applied: run by Parley, or adopted with <c>parley db stamp</c>.</summary>
     public bool IsApplied => State is "applied" or "baseline";
+
+    /// <summary>On an engine without transactional DDL, a migration that failed part way is recorded as
+    /// <c>partial k/n</c>: its first k operations ran and took effect. Null for any other state.</summary>
+    public int? PartialDone => State.StartsWith("partial ", StringComparison.Ordinal) &&
+                               int.TryParse(State.AsSpan(8, State.IndexOf('/', StringComparison.Ordinal) - 8), System.Globalization.CultureInfo.InvariantCulture, out var k)
+        ? k : null;
+
+    public static string Partial(int done, int of) => $"partial {done}/{of}";
 }

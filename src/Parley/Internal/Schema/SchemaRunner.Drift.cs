@@ -37,9 +37,10 @@ internal sealed partial class SchemaRunner
         return ((IReadOnlyList<Drift>)fixes, (IReadOnlyList<Drift>)Compare(version));
     });
 
-    private List<Drift> Compare(int version)
+    private List<Drift> Compare(int version) => Compare(SchemaState.At(migrations, version), version);
+
+    private List<Drift> Compare(SchemaState declared, int version)
     {
-        var declared = SchemaState.At(migrations, version);
         var live = engine.Introspect();
         var drifts = new List<Drift>();
         string V(string kind, string name) => declared.OriginOf(kind, name) is > 0 and var v ? $" (declared in v{v})" : "";

@@ -33,7 +33,8 @@ internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<M
             throw new ArgumentOutOfRangeException(nameof(to), target, $"--to must be between 0 and {Head}.");
         return Locked(commit: !dryRun, () =>
         {
-            var current = CheckHistory(engine.ReadHistory());
+            var history = engine.ReadHistory();
+            var current = CheckHistory(history);
             if (target < current)
                 throw new ArgumentException($"the database is at version {current}, above --to {target}; use `parley db rollback --to {target}`.", nameof(to));
             var pending = migrations.Where(m => m.Version > current && m.Version <= target).ToList();
@@ -43,8 +44,21 @@ internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<M
             foreach (var m in pending)
             {
                 var watch = Stopwatch.StartNew();
-                progress?.Invoke($"applying v{m.Version} {m.Name}");
-                sql.AddRange(Run(m.Up, state, dryRun));
+                var done = history.FirstOrDefault(h => h.Version == m.Version)?.PartialDone ?? 0;
+                if (done > 0)
+                {
+                    CheckPartial(m, done);
+                    progress?.Invoke($"resuming v{m.Version} {m.Name} after its first {done} of {m.Up.Count} steps");
+                }
+                else
+                {
+                    progress?.Invoke($"applying v{m.Version} {m.Name}");
+                }
+                // Without transactional DDL every statement commits as it runs: record how far the migration got,
+                // so that a failure part way is resumed from there, not re-run from the start.
+                Action<int>? stepDone = engine.TransactionalDdl || dryRun ? null : k => engine.WriteHistory(
+                    new HistoryRow(m.Version, m.Name, m.Checksum, Timestamps.Now(clock), watch.ElapsedMilliseconds, AppliedBy(), HistoryRow.Partial(k, m.Up.Count)));
+                sql.AddRange(Run(m.Up, state, dryRun, done, stepDone));
                 if (dryRun) continue;
                 engine.WriteHistory(new HistoryRow(m.Version, m.Name, m.Checksum, Timestamps.Now(clock), watch.ElapsedMilliseconds, AppliedBy(), "applied"));
                 engine.RecordSystemEvent(SystemEventLevel.Info, "migration_applied",
@@ -119,20 +133,37 @@ internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<M
         .. migrations.SelectMany(m => m.DestructiveSteps(SchemaState.At(migrations, m.Version), down: true)),
     ];
 
-    private List<string> Run(IReadOnlyList<MigrationOp> ops, SchemaState state, bool dryRun)
+    /// <summary>Compiles and runs <paramref name="ops"/>, advancing <paramref name="state"/>; the first
+    /// <paramref name="skip"/> already ran (a resumed partial migration). <paramref name="done"/> hears how many have
+    /// run after each one but the last.</summary>
+    private List<string> Run(IReadOnlyList<MigrationOp> ops, SchemaState state, bool dryRun, int skip = 0, Action<int>? done = null)
     {
         var sql = new List<string>();
-        foreach (var op in ops)
+        for (var i = 0; i < ops.Count; i++)
         {
             var before = state.Clone();
-            state.Apply(op);
-            foreach (var step in engine.Compile(op, before, state.Clone()))
+            state.Apply(ops[i]);
+            if (i < skip) continue;
+            foreach (var step in engine.Compile(ops[i], before, state.Clone()))
             {
                 sql.AddRange(engine.Render(step));
                 if (!dryRun) engine.Execute(step);
             }
+            if (i + 1 < ops.Count) done?.Invoke(i + 1);
         }
         return sql;
+    }
+
+    /// <summary>Before resuming a partial migration, checks that what its first <paramref name="done"/> steps did is
+    /// in the live schema (nobody undid it by hand since).</summary>
+    private void CheckPartial(Migration m, int done)
+    {
+        var expected = SchemaState.At(migrations, m.Version - 1);
+        foreach (var op in m.Up.Take(done)) expected.Apply(op);
+        var drift = Compare(expected, m.Version - 1);
+        if (drift.Count > 0)
+            throw new ParleyException($"v{m.Version} '{m.Name}' stopped after {done} of {m.Up.Count} steps, but the database does not show them:\n  " +
+                                      $"{string.Join("\n  ", drift)}\nPut the schema back as those steps left it (or restore a backup), then migrate again.");
     }
 
     /// <summary>The applied version, after refusing a history this code cannot trust.</summary>
