@@ -5,9 +5,12 @@ namespace Parley.Bench;
 /// <summary>Durable messages per second through the ledger, the way applications call it.</summary>
 internal static class ParleyScenarios
 {
-    private static async Task<Ledger> Open(string dir)
+    /// <summary>The database a scenario writes to: a directory (SQLite, a file in it) or a server database URL.</summary>
+    private static string Url(string target) => target.Contains("://", StringComparison.Ordinal) ? target : "sqlite:" + Path.Combine(target, "parley.db");
+
+    private static async Task<Ledger> Open(string target)
     {
-        var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = "sqlite:" + Path.Combine(dir, "parley.db") });
+        var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = Url(target) });
         for (var s = 0; s < Workload.Sessions; s++)
             await ledger.CreateSessionAsync(new NewSession { Id = $"s{s}", Kind = "bulk_send" });
         return ledger;

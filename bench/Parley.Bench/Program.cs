@@ -3,12 +3,16 @@ using BenchmarkDotNet.Running;
 using Parley.Bench;
 
 // `ingest [scale] [name filter]` runs the load driver: every scenario and baseline in this one process, three runs each, median rows/s.
+// `engines [scale]` runs the ingest scenarios on PostgreSQL and MySQL/MariaDB (PARLEY_BENCH_POSTGRES, PARLEY_BENCH_MYSQL:
+// admin URLs; each run creates and drops its own database) beside each engine's raw baseline.
 // Anything else goes to BenchmarkDotNet (e.g. `-- --filter '*'`).
 if (args.Length > 0 && args[0] == "ingest")
 {
     var scale = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0;
     return await IngestDriver.RunAsync(scale, args.Length > 2 ? args[2] : null);
 }
+if (args.Length > 0 && args[0] == "engines")
+    return await EngineDriver.RunAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0);
 if (args.Length > 0 && args[0] == "http")
     return await HttpDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000);
 if (args.Length > 0 && args[0] == "schema")

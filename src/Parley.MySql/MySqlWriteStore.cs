@@ -55,7 +55,11 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     {
         _messages.Clear();
         _events.Clear();
-        if (_conn.State != ConnectionState.Open) return;
+        if (_conn.State != ConnectionState.Open)
+        {
+            Discard();
+            return;
+        }
         base.Rollback();
     }
 
@@ -66,10 +70,20 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         _ => false,
     };
 
-    public override void InsertMessage(MessageRow message) => _messages.Add(message);
-    public override void InsertEvent(EventRow e) => _events.Add(e);
+    public override void InsertMessage(MessageRow message)
+    {
+        Remember(message);
+        _messages.Add(message);
+    }
 
-    protected override void Flush()
+    protected override bool PrefetchReads => true;
+    public override void InsertEvent(EventRow e)
+    {
+        NoteEvent(e);
+        _events.Add(e);
+    }
+
+    protected override void FlushInserts()
     {
         // Messages first: events refer to them.
         if (_messages.Count == 1) base.InsertMessage(_messages[0]);

@@ -38,7 +38,11 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     {
         _messages.Clear();
         _events.Clear();
-        if (_conn.State != ConnectionState.Open) return;
+        if (_conn.State != ConnectionState.Open)
+        {
+            Discard();
+            return;
+        }
         base.Rollback();
     }
 
@@ -49,10 +53,20 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _ => false,
     };
 
-    public override void InsertMessage(MessageRow message) => _messages.Add(message);
-    public override void InsertEvent(EventRow e) => _events.Add(e);
+    public override void InsertMessage(MessageRow message)
+    {
+        Remember(message);
+        _messages.Add(message);
+    }
 
-    protected override void Flush()
+    protected override bool PrefetchReads => true;
+    public override void InsertEvent(EventRow e)
+    {
+        NoteEvent(e);
+        _events.Add(e);
+    }
+
+    protected override void FlushInserts()
     {
         if (_messages.Count > 0)
         {

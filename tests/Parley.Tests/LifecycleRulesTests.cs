@@ -244,6 +244,32 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         var s = await L.GetSessionAsync(_session);
         Assert.Equal(new Dictionary<string, long> { ["delivered"] = 1, ["failed"] = 1 }, s!.Summary.StatusCounts);
     }
+    [Fact]
+    public async Task one_batch_with_repeats_a_new_provider_id_and_an_unknown_id_answers_as_reports_one_by_one()
+    {
+        var a = await Outbound();
+        var b = await Outbound();
+        StatusReport R(MessageStatus s, int minutes, string? provider = null) => new() { Status = s, At = T0.AddMinutes(minutes), ProviderMessageId = provider, Channel = provider is null ? null : "sms" };
+        var results = await L.ReportStatusesAsync(
+        [
+            new KeyedStatusReport { MessageId = a, Report = R(MessageStatus.Delivered, 2) },
+            new KeyedStatusReport { MessageId = a, Report = R(MessageStatus.Sent, 1) },
+            new KeyedStatusReport { MessageId = a, Report = R(MessageStatus.Delivered, 2) },
+            new KeyedStatusReport { MessageId = b, Report = R(MessageStatus.Sent, 1, "batch-px") },
+            new KeyedStatusReport { Report = R(MessageStatus.Read, 3, "batch-px") },
+            new KeyedStatusReport { MessageId = "no-such-message", Report = R(MessageStatus.Sent, 1) },
+            new KeyedStatusReport { Report = R(MessageStatus.Sent, 1, "batch-unknown") },
+        ]);
+        Assert.Equal([ReportOutcome.Applied, ReportOutcome.Stale, ReportOutcome.Duplicate, ReportOutcome.Applied, ReportOutcome.Applied, null, null],
+            results.Select(r => r.Outcome));
+        Assert.Equal(b, results[4].MessageId);
+        Assert.IsType<ParleyNotFoundException>(results[5].Error);
+        Assert.True(results[6].Parked);
+        var ma = (await L.GetMessageAsync(a))!;
+        Assert.Equal((MessageStatus.Delivered, 2), (ma.Status, ma.Events!.Count));
+        var mb = (await L.GetMessageAsync(b))!;
+        Assert.Equal((MessageStatus.Read, "batch-px", 2), (mb.Status, mb.ProviderMessageId, mb.Events!.Count));
+    }
 }
 
 [Trait("Engine", "sqlite")]

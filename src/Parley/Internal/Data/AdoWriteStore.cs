@@ -57,9 +57,59 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         _commands.Clear();
     }
 
-    /// <summary>Writes what the engine buffered. Runs before every read and before the commit.</summary>
-    protected virtual void Flush()
+    private DbBatch? _deferred;
+
+    /// <summary>Writes what the engine buffered (inserts first, then the deferred statements). Runs before every
+    /// read and before the commit.</summary>
+    protected void Flush()
     {
+        FlushInserts();
+        if (_deferred is not { BatchCommands.Count: > 0 }) return;
+        try
+        {
+            _deferred.ExecuteNonQuery();
+        }
+        finally
+        {
+            _deferred.Dispose();
+            _deferred = null;
+        }
+    }
+
+    /// <summary>Writes the inserts an engine buffers (PostgreSQL: binary COPY; MySQL: multi-row INSERT).</summary>
+    protected virtual void FlushInserts()
+    {
+    }
+
+    /// <summary>Runs a statement whose result nobody reads. Where the driver batches statements (Npgsql,
+    /// MySqlConnector) it waits for the next <see cref="Flush"/>, so a commit's session and summary updates cost one
+    /// round trip together; elsewhere (SQLite, in process) it runs at once.</summary>
+    protected void Defer(string sql, params object?[] values)
+    {
+        if (!Connection.CanCreateBatch)
+        {
+            Exec(sql, values);
+            return;
+        }
+        _deferred ??= Connection.CreateBatch();
+        var cmd = _deferred.CreateBatchCommand();
+        cmd.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+            flavor.Bind(p, values[i]);
+            cmd.Parameters.Add(p);
+        }
+        _deferred.BatchCommands.Add(cmd);
+    }
+
+    /// <summary>Drops what was buffered or deferred (the transaction is rolling back).</summary>
+    protected void Discard()
+    {
+        Forget();
+        _deferred?.Dispose();
+        _deferred = null;
     }
 
     public override void Begin() => Exec(flavor.BeginWrite);
@@ -67,10 +117,16 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     public override void Commit()
     {
         Flush();
+        Forget();
         Exec("COMMIT");
     }
 
-    public override void Rollback() => Exec("ROLLBACK");
+    public override void Rollback()
+    {
+        Forget();
+        Discard();
+        Exec("ROLLBACK");
+    }
 
     public override SessionRow? LoadSession(string id)
     {
@@ -85,7 +141,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         new JsonText(s.MetadataJson), s.MessageCount, s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq,
         s.UnreadForAgent, s.UnreadForUser);
 
-    public override void UpdateSession(SessionRow s) => Exec(
+    public override void UpdateSession(SessionRow s) => Defer(
         "UPDATE parley_sessions SET title = @p1, status = @p2, ended_at = @p3, updated_at = @p4, metadata = @p5, message_count = @p6, " +
         "first_message_at = @p7, last_message_at = @p8, last_seq = @p9, agent_read_seq = @p10, user_read_seq = @p11, " +
         "unread_for_agent = @p12, unread_for_user = @p13 WHERE id = @p0",
@@ -94,18 +150,81 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override bool DeleteSession(string id)
     {
+        Forget();
         Flush();
         return Exec("DELETE FROM parley_sessions WHERE id = @p0", id) > 0;
     }
 
-    public override void AddFacet(string sessionId, string facet, string value, long delta)
+    public override void AddFacet(string sessionId, string facet, string value, long delta) => Defer(flavor.UpsertFacet, sessionId, facet, value, delta);
+
+    // What Prefetch loaded, kept current by this transaction's own writes and dropped when it ends.
+    private readonly Dictionary<string, MessageRow> _cached = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _providersCached = new(StringComparer.Ordinal);
+    private readonly HashSet<(string, MessageStatus, DateTimeOffset, string?)> _eventKeys = [];
+    private readonly HashSet<string> _eventsCached = new(StringComparer.Ordinal);
+
+    /// <summary>Whether <see cref="Prefetch"/> loads anything: worth it where every read is a network round trip.</summary>
+    protected virtual bool PrefetchReads => false;
+
+    public override void Prefetch(IReadOnlyCollection<string> messageIds, IReadOnlyCollection<string> providerIds)
     {
+        if (!PrefetchReads || messageIds.Count + providerIds.Count < 2) return;
         Flush();
-        Exec(flavor.UpsertFacet, sessionId, facet, value, delta);
+        foreach (var chunk in messageIds.Where(id => !_cached.ContainsKey(id)).Chunk(500))
+            Load($"SELECT {MessageColumns} FROM parley_messages WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
+        foreach (var chunk in providerIds.Where(p => !_providersCached.Contains(p)).Chunk(500))
+        {
+            Load($"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
+            _providersCached.UnionWith(chunk);
+        }
+        foreach (var chunk in _cached.Keys.Where(id => !_eventsCached.Contains(id)).ToList().Chunk(500))
+        {
+            using var cmd = Uncached($"SELECT message_id, status, occurred_at, error_code FROM parley_message_events WHERE message_id IN ({Params(chunk.Length)})", chunk);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) _eventKeys.Add((r.GetString(0), WireNames.Status(r.GetString(1)), TimeAt(r, 2), Str(r, 3)));
+            _eventsCached.UnionWith(chunk);
+        }
+    }
+
+    private void Load(string sql, string[] values)
+    {
+        using var cmd = Uncached(sql, values);
+        foreach (var m in ReadAll(cmd, r => Message(r))) _cached.TryAdd(m.Id, m);
+    }
+
+    private static string Params(int n) => string.Join(", ", Enumerable.Range(0, n).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture)));
+
+    private DbCommand Uncached(string sql, object?[] values)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+            flavor.Bind(p, values[i]);
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    /// <summary>Keeps a prefetched view current with a row this transaction wrote.</summary>
+    protected void Remember(MessageRow m)
+    {
+        if (_cached.Count > 0 || _providersCached.Count > 0) _cached[m.Id] = m;
+    }
+
+    private void Forget()
+    {
+        _cached.Clear();
+        _providersCached.Clear();
+        _eventKeys.Clear();
+        _eventsCached.Clear();
     }
 
     public override MessageRow? FindMessage(string id)
     {
+        if (_cached.TryGetValue(id, out var known)) return known;
         Flush();
         using var r = Cmd(_findMessage, id).ExecuteReader();
         return r.Read() ? Message(r) : null;
@@ -120,6 +239,8 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override List<MessageRow> FindMessagesByProvider(string providerMessageId, string? channel)
     {
+        if (_providersCached.Contains(providerMessageId))
+            return [.. _cached.Values.Where(m => m.ProviderMessageId == providerMessageId && (channel is null || m.Channel == channel))];
         Flush();
         return channel is null
             ? ReadAll(Cmd(_findByProviderAny, providerMessageId), r => Message(r))
@@ -139,9 +260,9 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override void UpdateDelivery(MessageRow m)
     {
-        Flush();
+        Remember(m);
         var d = m.Delivery;
-        Exec("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
+        Defer("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
              "sent_implied = @p7, delivered_implied = @p8, provider_message_id = @p9, error_code = @p10, error_message = @p11, error_at = @p12, " +
              "updated_at = @p13 WHERE id = @p0",
             m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
@@ -173,15 +294,26 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)
     {
+        if (_eventsCached.Contains(messageId)) return _eventKeys.Contains((messageId, status, occurredAt, errorCode));
         Flush();
         return Cmd(_eventExists, messageId, WireNames.Of(status), occurredAt, errorCode).ExecuteScalar() is not (null or DBNull);
     }
 
-    public override void InsertEvent(EventRow e) => Exec(
+    public override void InsertEvent(EventRow e)
+    {
+        NoteEvent(e);
+        Exec(
         "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
         "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)",
         e.MessageId, WireNames.Of(e.Status), e.OccurredAt, e.RecordedAt, e.Source, e.ErrorCode, e.ErrorMessage, new JsonText(e.DetailJson),
         e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome));
+    }
+
+    /// <summary>Keeps a prefetched view of events current with one this transaction wrote.</summary>
+    protected void NoteEvent(EventRow e)
+    {
+        if (_eventsCached.Contains(e.MessageId)) _eventKeys.Add((e.MessageId, e.Status, e.OccurredAt, e.ErrorCode));
+    }
 
     public override void Park(ParkedRow p) => Exec(
         "INSERT INTO parley_parked_reports (provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail) " +
@@ -226,6 +358,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override void Dispose()
     {
+        Discard();
         ForgetCommands();
         Connection.Dispose();
     }

@@ -23,6 +23,12 @@ internal abstract class WriteStore : IDisposable
     public abstract MessageRow? FindMessageByKey(string sessionId, string idempotencyKey);
     /// <summary>Messages carrying a provider id, on one channel or (null) on any.</summary>
     public abstract List<MessageRow> FindMessagesByProvider(string providerMessageId, string? channel);
+
+    /// <summary>Says which messages a batch of reports is about, so that an engine for which each read is a round
+    /// trip can load them (and their events) at once. The finds that follow must answer exactly as without it.</summary>
+    public virtual void Prefetch(IReadOnlyCollection<string> messageIds, IReadOnlyCollection<string> providerIds)
+    {
+    }
     public abstract void InsertMessage(MessageRow message);
     /// <summary>Writes the delivery state, provider id and <c>updated_at</c>.</summary>
     public abstract void UpdateDelivery(MessageRow message);

@@ -25,6 +25,9 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
     protected override object? Run(WriteBatch batch)
     {
         var results = new BatchReportResult[reports.Count];
+        batch.Store.Prefetch(
+            [.. reports.Where(r => r.Report is not null && r.MessageId is not null).Select(r => r.MessageId!).Distinct(StringComparer.Ordinal)],
+            [.. reports.Where(r => r.Report is not null && r.MessageId is null).Select(r => r.Report!.ProviderMessageId!).Distinct(StringComparer.Ordinal)]);
         for (var i = 0; i < reports.Count; i++)
         {
             var (messageId, report, invalid) = reports[i];

@@ -1,0 +1,198 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MySqlConnector;
+using Npgsql;
+using NpgsqlTypes;
+using Parley.Internal.Schema;
+using Parley.MySql;
+using Parley.PostgreSql;
+
+namespace Parley.Bench;
+
+/// <summary>The ingest scenarios on the server engines, each beside the engine's own raw baseline written with the
+/// same rows into a bare copy of Parley's message table and indexes: PostgreSQL binary COPY, MySQL/MariaDB
+/// multi-row INSERT (1,000 rows a statement), both 10,000 rows per transaction.</summary>
+internal static class EngineDriver
+{
+    private sealed record Scenario(string Name, int Rows, Func<string, int, Task<TimeSpan>> Run);
+
+    public static async Task<int> RunAsync(double scale)
+    {
+        int N(int rows) => Math.Max(1000, (int)(rows * scale) / 1000 * 1000);
+        foreach (var (engine, variable) in (ValueTuple<string, string>[])[("postgres", "PARLEY_BENCH_POSTGRES"), ("mysql", "PARLEY_BENCH_MYSQL")])
+        {
+            var admin = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(admin))
+            {
+                Console.Error.WriteLine($"{variable} is not set: skipping {engine}");
+                continue;
+            }
+            Scenario[] scenarios =
+            [
+                new(engine == "postgres" ? "raw baseline: binary COPY, 10,000 per transaction" : "raw baseline: multi-row INSERT of 1,000, 10,000 per transaction",
+                    N(200_000), (url, n) => Task.FromResult(engine == "postgres" ? PostgresCopy(url, n) : MySqlMultiRow(url, n))),
+                new("Parley (a): LogMessagesAsync, 1,000 per call, one caller", N(200_000), (url, n) => ParleyScenarios.BatchLog(url, n, 1)),
+                new("Parley (a'): LogMessagesAsync, 1,000 per call, 4 callers", N(200_000), (url, n) => ParleyScenarios.BatchLog(url, n, 4)),
+                new("Parley (b): LogMessageAsync, 256 concurrent callers", N(50_000), (url, n) => ParleyScenarios.ConcurrentLog(url, n, 256)),
+                new("Parley (c'): ReportStatusesAsync, 1,000 per call", N(100_000), (url, n) => ParleyScenarios.Reports(url, n, 0, batched: true)),
+            ];
+            Console.WriteLine($"# Parley ingest on {engine} ({ServerVersion(engine, admin)}), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+            var medians = new Dictionary<string, double>();
+            foreach (var s in scenarios)
+            {
+                var rates = new List<double>();
+                for (var run = 0; run < 3; run++)
+                {
+                    var url = CreateDatabase(engine, admin);
+                    try
+                    {
+                        rates.Add(s.Rows / (await s.Run(url, s.Rows)).TotalSeconds);
+                    }
+                    finally
+                    {
+                        DropDatabase(engine, admin, url);
+                    }
+                }
+                rates.Sort();
+                medians[s.Name] = rates[1];
+                Console.Error.WriteLine($"{engine} {s.Name}: {string.Join(" / ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} rows/s");
+            }
+            var raw = medians[scenarios[0].Name];
+            Console.WriteLine();
+            Console.WriteLine("| scenario | rows per run | median rows/s | of raw baseline |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            foreach (var s in scenarios)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s.Name} | {s.Rows:N0} | {medians[s.Name]:N0} | {medians[s.Name] / raw:P0} |"));
+            Console.WriteLine();
+        }
+        return 0;
+    }
+
+    private static string ServerVersion(string engine, string admin)
+    {
+        using var conn = Open(engine, admin);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = engine == "postgres" ? "SHOW server_version" : "SELECT VERSION()";
+        return $"{(engine == "postgres" ? "PostgreSQL " : "")}{cmd.ExecuteScalar()}";
+    }
+
+    private static DbConnection Open(string engine, string url)
+    {
+        DbConnection conn = engine == "postgres" ? new NpgsqlConnection(PostgresUrl.Parse(url).ConnectionString) : new MySqlConnection(MySqlUrl.Parse(url).ConnectionString);
+        conn.Open();
+        return conn;
+    }
+
+    private static void Exec(DbConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = 600;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static string CreateDatabase(string engine, string admin)
+    {
+        var name = "parley_bench_" + Guid.NewGuid().ToString("N")[..12];
+        using (var conn = Open(engine, admin)) Exec(conn, $"CREATE DATABASE {name}");
+        return admin[..(admin.LastIndexOf('/') + 1)] + name;
+    }
+
+    private static void DropDatabase(string engine, string admin, string url)
+    {
+        NpgsqlConnection.ClearAllPools();
+        MySqlConnection.ClearAllPools();
+        using var conn = Open(engine, admin);
+        var name = url[(url.LastIndexOf('/') + 1)..];
+        Exec(conn, engine == "postgres" ? $"DROP DATABASE {name} WITH (FORCE)" : $"DROP DATABASE {name}");
+    }
+
+    /// <summary>Parley's message table and indexes without the foreign key (the baseline has no sessions).</summary>
+    private static void BareTable(DbConnection conn, string engine)
+    {
+        var declared = SchemaState.At(ParleySchema.Migrations, ParleySchema.Head);
+        var table = declared.Table("parley_messages") with { ForeignKeys = [] };
+        var ops = new List<MigrationOp> { new CreateTable(table) };
+        ops.AddRange(declared.IndexesOf("parley_messages").Select(i => new CreateIndex(i)));
+        using var schema = Internal.Schema.SchemaEngines.For(engine == "postgres" ? "postgres://x@localhost/x" : "mysql://x@localhost/x", TimeSpan.FromSeconds(1), needsDatabase: false);
+        foreach (var op in ops)
+            foreach (var step in schema.Compile(op, declared, declared))
+                foreach (var sql in schema.Render(step)) Exec(conn, sql);
+    }
+
+    private static TimeSpan PostgresCopy(string url, int rows)
+    {
+        using var conn = (NpgsqlConnection)Open("postgres", url);
+        BareTable(conn, "postgres");
+        var watch = Stopwatch.StartNew();
+        for (var done = 0; done < rows; done += 10_000)
+        {
+            using var tx = conn.BeginTransaction();
+            using (var w = conn.BeginBinaryImport(
+                       "COPY parley_messages (id, session_id, session_seq, direction, sender_type, channel, recipient, template, content, status, created_at, updated_at) FROM STDIN (FORMAT BINARY)"))
+            {
+                for (var i = done; i < Math.Min(rows, done + 10_000); i++)
+                {
+                    var at = DateTime.UtcNow;
+                    w.StartRow();
+                    w.Write(Ulid.NewUlid().ToString(), NpgsqlDbType.Varchar);
+                    w.Write($"s{i % Workload.Sessions}", NpgsqlDbType.Varchar);
+                    w.Write((long)i, NpgsqlDbType.Bigint);
+                    w.Write("outbound", NpgsqlDbType.Varchar);
+                    w.Write("system", NpgsqlDbType.Varchar);
+                    w.Write("sms", NpgsqlDbType.Varchar);
+                    w.Write(Workload.Recipient(i), NpgsqlDbType.Varchar);
+                    w.Write("otp", NpgsqlDbType.Varchar);
+                    w.Write(Workload.Content, NpgsqlDbType.Text);
+                    w.Write("pending", NpgsqlDbType.Varchar);
+                    w.Write(at, NpgsqlDbType.TimestampTz);
+                    w.Write(at, NpgsqlDbType.TimestampTz);
+                }
+                w.Complete();
+            }
+            tx.Commit();
+        }
+        return watch.Elapsed;
+    }
+
+    private static TimeSpan MySqlMultiRow(string url, int rows)
+    {
+        using var conn = Open("mysql", url);
+        BareTable(conn, "mysql");
+        var watch = Stopwatch.StartNew();
+        for (var done = 0; done < rows; done += 10_000)
+        {
+            Exec(conn, "START TRANSACTION");
+            for (var start = done; start < Math.Min(rows, done + 10_000); start += 1000)
+            {
+                using var cmd = conn.CreateCommand();
+                var sql = new StringBuilder("INSERT INTO parley_messages (id, session_id, session_seq, direction, sender_type, channel, recipient, template, content, status, created_at, updated_at) VALUES ");
+                for (var i = start; i < Math.Min(rows, start + 1000); i++)
+                {
+                    var k = (i - start).ToString(CultureInfo.InvariantCulture);
+                    sql.Append(i == start ? "" : ", ").Append($"(@i{k}, @s{k}, @q{k}, 'outbound', 'system', 'sms', @r{k}, 'otp', @c{k}, 'pending', @a{k}, @a{k})");
+                    Add(cmd, "@i" + k, Ulid.NewUlid().ToString());
+                    Add(cmd, "@s" + k, $"s{i % Workload.Sessions}");
+                    Add(cmd, "@q" + k, (long)i);
+                    Add(cmd, "@r" + k, Workload.Recipient(i));
+                    Add(cmd, "@c" + k, Workload.Content);
+                    Add(cmd, "@a" + k, DateTime.UtcNow);
+                }
+                cmd.CommandText = sql.ToString();
+                cmd.ExecuteNonQuery();
+            }
+            Exec(conn, "COMMIT");
+        }
+        return watch.Elapsed;
+    }
+
+    private static void Add(DbCommand cmd, string name, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+    }
+}
