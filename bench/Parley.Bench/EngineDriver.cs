@@ -93,14 +93,14 @@ internal static class EngineDriver
         cmd.ExecuteNonQuery();
     }
 
-    private static string CreateDatabase(string engine, string admin)
+    public static string CreateDatabase(string engine, string admin)
     {
         var name = "parley_bench_" + Guid.NewGuid().ToString("N")[..12];
         using (var conn = Open(engine, admin)) Exec(conn, $"CREATE DATABASE {name}");
         return admin[..(admin.LastIndexOf('/') + 1)] + name;
     }
 
-    private static void DropDatabase(string engine, string admin, string url)
+    public static void DropDatabase(string engine, string admin, string url)
     {
         NpgsqlConnection.ClearAllPools();
         MySqlConnection.ClearAllPools();
@@ -194,5 +194,62 @@ internal static class EngineDriver
         p.ParameterName = name;
         p.Value = value;
         cmd.Parameters.Add(p);
+    }
+}
+
+/// <summary>`engines-schema [rows]`: the online paths on the server engines — adding a NOT NULL column with a constant
+/// default, and one defaulting to the current time, to a table of <c>rows</c> messages (PostgreSQL: fast default;
+/// MySQL/MariaDB: ALGORITHM=INSTANT), and migrating an empty database to head.</summary>
+internal static class EngineSchemaDriver
+{
+    public static async Task<int> RunAsync(int rows)
+    {
+        foreach (var (engine, variable) in (ValueTuple<string, string>[])[("postgres", "PARLEY_BENCH_POSTGRES"), ("mysql", "PARLEY_BENCH_MYSQL")])
+        {
+            var admin = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(admin)) continue;
+            var url = EngineDriver.CreateDatabase(engine, admin);
+            try
+            {
+                var watch = Stopwatch.StartNew();
+                using (var schema = SchemaEngines.For(url, TimeSpan.FromSeconds(30)))
+                    new SchemaRunner(schema, ParleySchema.Migrations, TimeProvider.System).Migrate();
+                var empty = watch.Elapsed.TotalMilliseconds;
+                watch.Restart();
+                await ParleyScenarios.BatchLog(url, rows, 2);
+                var fill = watch.Elapsed.TotalSeconds;
+
+                var head = SchemaState.At(ParleySchema.Migrations, ParleySchema.Head);
+                var constant = Migration.Reversible(ParleySchema.Head + 1, "bench: constant default",
+                    [new AddColumn("parley_messages", new ColumnDef("priority", ColumnType.Integer, Nullable: false, Default: DefaultValue.Of(0)))], head);
+                var now = Migration.Reversible(ParleySchema.Head + 2, "bench: time default",
+                    [new AddColumn("parley_messages", new ColumnDef("archived_at", ColumnType.Timestamp, Nullable: false, Default: DefaultValue.Now))],
+                    SchemaState.At([.. ParleySchema.Migrations, constant], constant.Version));
+                IReadOnlyList<Migration> all = [.. ParleySchema.Migrations, constant, now];
+                (double Ms, string Sql) Time(int to)
+                {
+                    using var schema = SchemaEngines.For(url, TimeSpan.FromSeconds(30));
+                    var w = Stopwatch.StartNew();
+                    var change = new SchemaRunner(schema, all, TimeProvider.System).Migrate(to);
+                    return (w.Elapsed.TotalMilliseconds, change.Sql[^1]);
+                }
+                var add = Time(constant.Version);
+                var addNow = Time(now.Version);
+                Console.WriteLine($"# Parley schema engine on {engine}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+                Console.WriteLine();
+                Console.WriteLine("| operation | time | SQL |");
+                Console.WriteLine("| --- | ---: | --- |");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| migrate an empty database to v{ParleySchema.Head} | {empty:N0} ms | |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| (fill: {rows:N0} messages through the ledger) | {fill:N1} s | |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| add a NOT NULL column with a constant default to {rows:N0} messages | {add.Ms:N0} ms | `{add.Sql}` |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| add a NOT NULL column defaulting to the current time to {rows:N0} messages | {addNow.Ms:N0} ms | `{addNow.Sql}` |"));
+                Console.WriteLine();
+            }
+            finally
+            {
+                EngineDriver.DropDatabase(engine, admin, url);
+            }
+        }
+        return 0;
     }
 }
