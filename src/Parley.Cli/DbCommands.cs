@@ -22,6 +22,7 @@ internal static class DbCommands
         db.Subcommands.Add(Repair());
         db.Subcommands.Add(Stamp());
         db.Subcommands.Add(Lint());
+        db.Subcommands.Add(Check());
         return db;
     }
 
@@ -34,6 +35,31 @@ internal static class DbCommands
             if (message.StartsWith("waiting", StringComparison.Ordinal) || !Console.IsErrorRedirected)
                 Console.Error.WriteLine($"parley: {message}");
         }));
+    }
+
+    private static Command Check()
+    {
+        var repairOption = new Option<bool>("--repair") { Description = "Recompute what is derived (summaries, summary counts, statuses); never deletes rows" };
+        var cmd = new Command("check", "The data check: engine integrity, orphans, summaries against real counts, statuses against events; exit 3 on problems.");
+        cmd.Options.Add(repairOption);
+        cmd.SetAction(parsed =>
+        {
+            var url = Internal.DatabaseUrl.Parse(DatabaseOf(parsed));
+            var repair = parsed.GetValue(repairOption);
+            var findings = Internal.Engines.LedgerEngine.For(url).Check(url, repair);
+            Print(parsed, new
+            {
+                database = Redacted(parsed), ok = findings.Count == 0, repaired = repair,
+                findings = findings.Select(f => new { area = f.Area, message = f.Message, repairable = f.Repairable, repaired = f.Repaired }),
+            }, () =>
+            {
+                foreach (var f in findings) Console.WriteLine(f);
+                Console.WriteLine(findings.Count == 0 ? $"{Redacted(parsed)}: no problems found"
+                    : $"{Redacted(parsed)}: {findings.Count} problem(s){(repair ? $", {findings.Count(f => f.Repaired)} repaired" : findings.Any(f => f.Repairable) ? "; `parley db check --repair` recomputes the derived ones" : "")}");
+            });
+            return findings.Count == 0 || findings.All(f => f.Repaired) ? Ok : 3;
+        });
+        return cmd;
     }
 
     private static Command Status()

@@ -15,6 +15,23 @@ internal sealed class MySqlEngine : LedgerEngine
     public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
         new MySqlSchemaEngine(needsDatabase ? MySqlUrl.Parse(url.Target) : null, lockTimeout);
 
+    public override SqlFlavor Flavor => MySqlFlavor.Instance;
+
+    public override System.Data.Common.DbConnection Connect(DatabaseUrl url)
+    {
+        var conn = new MySqlConnection(MySqlUrl.Parse(url.Target).ConnectionString);
+        try
+        {
+            conn.Open();
+        }
+        catch (MySqlException e)
+        {
+            conn.Dispose();
+            throw new ParleyException($"cannot connect to {url}: {e.Message}", e);
+        }
+        return conn;
+    }
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var cs = MySqlUrl.Parse(url.Target);

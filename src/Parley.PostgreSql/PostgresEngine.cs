@@ -15,6 +15,23 @@ internal sealed class PostgresEngine : LedgerEngine
     public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
         new PostgresSchemaEngine(needsDatabase ? PostgresUrl.Parse(url.Target) : null, lockTimeout);
 
+    public override SqlFlavor Flavor => PostgresFlavor.Instance;
+
+    public override System.Data.Common.DbConnection Connect(DatabaseUrl url)
+    {
+        var conn = new NpgsqlConnection(PostgresUrl.Parse(url.Target).ConnectionString);
+        try
+        {
+            conn.Open();
+        }
+        catch (NpgsqlException e)
+        {
+            conn.Dispose();
+            throw new ParleyException($"cannot connect to {url}: {e.Message}", e);
+        }
+        return conn;
+    }
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var cs = PostgresUrl.Parse(url.Target);

@@ -40,6 +40,10 @@ public abstract class ConcurrencyTests(string engine)
             Assert.Equal(1, m.Events!.Count(e => e.Outcome == ReportOutcome.Applied && e.Status == m.Status));
         }
 
+        // The data check agrees: every summary, summary count and status is what the rows and events give.
+        var url = Internal.DatabaseUrl.Parse(t.Url);
+        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+
         // Summaries equal the real counts.
         long total = 0;
         foreach (var s in sessions)

@@ -133,5 +133,9 @@ public class TwoServersTests
             Assert.Equal(reportsEach, got.Events!.Count);
         }
         Assert.Equal(messages * reportsEach, db.Scalar("SELECT count(*) FROM parley_message_events"));
+        // Replaying each message's events in the order they were recorded gives what is stored: the two writers
+        // took turns on each message.
+        var url = Internal.DatabaseUrl.Parse(db.Url);
+        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
     }
 }

@@ -22,6 +22,19 @@ internal abstract class LedgerEngine
     /// render SQL.</summary>
     public abstract ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true);
 
+    /// <summary>A plain connection to the database, open (for <c>parley db check</c> and other maintenance).</summary>
+    public abstract System.Data.Common.DbConnection Connect(DatabaseUrl url);
+
+    /// <summary>The engine's spellings for the shared SQL.</summary>
+    public abstract SqlFlavor Flavor { get; }
+
+    /// <summary>Runs SPEC 4's data check (and with <paramref name="repair"/>, recomputes what is derived).</summary>
+    public List<CheckFinding> Check(DatabaseUrl url, bool repair)
+    {
+        using var conn = Connect(url);
+        return new DataCheck(conn, Flavor, url.Engine).Run(repair);
+    }
+
     public static LedgerEngine For(DatabaseUrl url) => url.Engine switch
     {
         "sqlite" => Sqlite.SqliteEngine.Instance,

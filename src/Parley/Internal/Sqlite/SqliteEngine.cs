@@ -17,6 +17,17 @@ internal sealed class SqliteEngine : LedgerEngine
     public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
         new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
 
+    public override SqlFlavor Flavor => SqliteFlavor.Instance;
+
+    public override System.Data.Common.DbConnection Connect(DatabaseUrl url)
+    {
+        var full = Path.GetFullPath(url.Target);
+        if (!File.Exists(full)) throw new ArgumentException($"sqlite:{url.Target} does not exist.", "database");
+        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        conn.Open();
+        return conn;
+    }
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var path = url.Target;

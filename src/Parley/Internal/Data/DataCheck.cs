@@ -1,0 +1,199 @@
+using System.Data.Common;
+using System.Globalization;
+using Parley.Internal.Lifecycle;
+using static Parley.Internal.Data.RowReaders;
+
+namespace Parley.Internal.Data;
+
+/// <summary>One problem <c>parley db check</c> found; <see cref="Repaired"/> when <c>--repair</c> recomputed it.</summary>
+internal sealed record CheckFinding(string Area, string Message, bool Repairable, bool Repaired = false)
+{
+    public override string ToString() => $"{Area}: {Message}{(Repaired ? " (repaired)" : Repairable ? "" : " (repair cannot mend this; it needs a person)")}";
+}
+
+/// <summary>SPEC 4's data check, the same on every engine: the engine's own integrity check, orphans, each session's
+/// summary against real counts, and each message's delivery state against the lifecycle replayed over its events in
+/// the order they were recorded (the writer applied them in that order, through the same rules). Repair recomputes
+/// what is derived — summaries, summary counts, delivery states — in one transaction; it never deletes rows.</summary>
+internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engine)
+{
+    public List<CheckFinding> Run(bool repair)
+    {
+        var findings = new List<CheckFinding>();
+        Integrity(findings);
+        Orphans(findings);
+        if (repair) Exec(flavor.BeginWrite);
+        try
+        {
+            Summaries(findings, repair);
+            // Status counts follow each message's status as its events give it, so a status repaired below is
+            // counted as it will be, and a status broken by hand is one finding, not two.
+            var statusCounts = Statuses(findings, repair);
+            Facets(findings, repair, statusCounts);
+            if (repair) Exec("COMMIT");
+        }
+        catch
+        {
+            if (repair) Exec("ROLLBACK");
+            throw;
+        }
+        return findings;
+    }
+
+    private void Integrity(List<CheckFinding> findings)
+    {
+        if (engine == "sqlite")
+        {
+            foreach (var line in Query("PRAGMA integrity_check", r => r.GetString(0)).Where(l => l != "ok"))
+                findings.Add(new("integrity", line, false));
+            foreach (var fk in Query("PRAGMA foreign_key_check", r => $"{r.GetString(0)} row {r.GetValue(1)} has no {r.GetString(2)}"))
+                findings.Add(new("integrity", fk, false));
+        }
+        else if (engine == "mysql")
+        {
+            foreach (var table in Tables)
+                foreach (var msg in Query($"CHECK TABLE {table}", r => (Type: r.GetString(2), Text: r.GetString(3))).Where(m => m.Type is "error" or "Error"))
+                    findings.Add(new("integrity", $"{table}: {msg.Text}", false));
+        }
+        // PostgreSQL checks its pages itself (checksums, WAL); the foreign keys it enforces are checked below too.
+    }
+
+    private static readonly string[] Tables = ["parley_sessions", "parley_session_facets", "parley_messages", "parley_message_events", "parley_parked_reports", "parley_system_events"];
+
+    private void Orphans(List<CheckFinding> findings)
+    {
+        (string Sql, string What)[] orphans =
+        [
+            ("SELECT count(*) FROM parley_messages m WHERE NOT EXISTS (SELECT 1 FROM parley_sessions s WHERE s.id = m.session_id)", "messages without their session"),
+            ("SELECT count(*) FROM parley_message_events e WHERE NOT EXISTS (SELECT 1 FROM parley_messages m WHERE m.id = e.message_id)", "events without their message"),
+            ("SELECT count(*) FROM parley_session_facets f WHERE NOT EXISTS (SELECT 1 FROM parley_sessions s WHERE s.id = f.session_id)", "summary counts without their session"),
+        ];
+        foreach (var (sql, what) in orphans)
+        {
+            var n = Query(sql, r => Long(r, 0))[0];
+            if (n > 0) findings.Add(new("orphans", $"{n.ToString(CultureInfo.InvariantCulture)} {what}", false));
+        }
+    }
+
+    private sealed record Summary(long Count, long LastSeq, DateTimeOffset? First, DateTimeOffset? Last, long UnreadAgent, long UnreadUser);
+
+    private void Summaries(List<CheckFinding> findings, bool repair)
+    {
+        var rows = Query(
+            "SELECT s.id, s.message_count, s.last_seq, s.first_message_at, s.last_message_at, s.unread_for_agent, s.unread_for_user, " +
+            "(SELECT count(*) FROM parley_messages m WHERE m.session_id = s.id), " +
+            "(SELECT coalesce(max(m.session_seq), 0) FROM parley_messages m WHERE m.session_id = s.id), " +
+            "(SELECT min(m.created_at) FROM parley_messages m WHERE m.session_id = s.id), " +
+            "(SELECT max(m.created_at) FROM parley_messages m WHERE m.session_id = s.id), " +
+            "(SELECT count(*) FROM parley_messages m WHERE m.session_id = s.id AND m.session_seq > s.agent_read_seq AND m.sender_type = 'user'), " +
+            "(SELECT count(*) FROM parley_messages m WHERE m.session_id = s.id AND m.session_seq > s.user_read_seq AND m.sender_type <> 'user') " +
+            "FROM parley_sessions s ORDER BY s.id",
+            r => (Id: r.GetString(0),
+                Stored: new Summary(Long(r, 1), Long(r, 2), Time(r, 3), Time(r, 4), Long(r, 5), Long(r, 6)),
+                Real: new Summary(Long(r, 7), Long(r, 8), Time(r, 9), Time(r, 10), Long(r, 11), Long(r, 12))));
+        // last_seq never goes back: messages removed by retention leave it above the highest one left.
+        foreach (var (id, stored, real) in rows.Select(x => (x.Id, x.Stored, Real: x.Real with { LastSeq = Math.Max(x.Real.LastSeq, x.Stored.LastSeq) }))
+                     .Where(x => x.Stored != x.Real))
+        {
+            findings.Add(new("summaries", $"session {id}: stored {Describe(stored)}, real {Describe(real)}", true, repair));
+            if (!repair) continue;
+            Exec("UPDATE parley_sessions SET message_count = @p0, last_seq = @p1, first_message_at = @p2, last_message_at = @p3, " +
+                 "unread_for_agent = @p4, unread_for_user = @p5 WHERE id = @p6",
+                real.Count, real.LastSeq, real.First, real.Last, real.UnreadAgent, real.UnreadUser, id);
+        }
+    }
+
+    private static string Describe(Summary s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.Count} messages, last seq {s.LastSeq}, {s.UnreadAgent}/{s.UnreadUser} unread (agent/user)");
+
+    private void Facets(List<CheckFinding> findings, bool repair, Dictionary<(string, string, string), long> statusCounts)
+    {
+        var stored = Query("SELECT session_id, facet, value, n FROM parley_session_facets WHERE n <> 0",
+            r => (Key: (r.GetString(0), r.GetString(1), r.GetString(2)), N: Long(r, 3))).ToDictionary(x => x.Key, x => x.N);
+        var real = new Dictionary<(string, string, string), long>(statusCounts);
+        foreach (var (facet, column) in (ValueTuple<string, string>[])[("channel", "channel"), ("template", "template")])
+        {
+            foreach (var (key, n) in Query($"SELECT session_id, {column}, count(*) FROM parley_messages WHERE {column} IS NOT NULL GROUP BY session_id, {column}",
+                         r => (Key: (r.GetString(0), facet, r.GetString(1)), N: Long(r, 2))))
+                real[key] = n;
+        }
+        var wrong = stored.Keys.Union(real.Keys).Where(k => stored.GetValueOrDefault(k) != real.GetValueOrDefault(k)).ToList();
+        foreach (var session in wrong.Select(k => k.Item1).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var diffs = wrong.Where(k => k.Item1 == session)
+                .Select(k => $"{k.Item2} {k.Item3}: stored {stored.GetValueOrDefault(k)}, real {real.GetValueOrDefault(k)}");
+            findings.Add(new("summary counts", $"session {session}: {string.Join("; ", diffs)}", true, repair));
+            if (!repair) continue;
+            Exec("DELETE FROM parley_session_facets WHERE session_id = @p0", session);
+            foreach (var (key, n) in real.Where(x => x.Key.Item1 == session))
+                Exec("INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES (@p0, @p1, @p2, @p3)", key.Item1, key.Item2, key.Item3, n);
+        }
+    }
+
+    /// <summary>Checks each message's delivery state and returns the per-session status counts the events give.</summary>
+    private Dictionary<(string, string, string), long> Statuses(List<CheckFinding> findings, bool repair)
+    {
+        var counts = new Dictionary<(string, string, string), long>();
+        var events = new Dictionary<string, List<(MessageStatus Status, DateTimeOffset At, string? Code, string? Text)>>(StringComparer.Ordinal);
+        foreach (var e in Query("SELECT message_id, status, occurred_at, error_code, error_message FROM parley_message_events ORDER BY id",
+                     r => (Id: r.GetString(0), Status: WireNames.Status(r.GetString(1)), At: TimeAt(r, 2), Code: Str(r, 3), Text: Str(r, 4))))
+        {
+            if (!events.TryGetValue(e.Id, out var list)) events[e.Id] = list = [];
+            list.Add((e.Status, e.At, e.Code, e.Text));
+        }
+        var fixes = new List<MessageRow>();
+        foreach (var m in Query($"SELECT {MessageColumns} FROM parley_messages ORDER BY row_id", r => Message(r)))
+        {
+            var state = new DeliveryState { Status = MessageStatus.Pending };
+            foreach (var e in events.GetValueOrDefault(m.Id) ?? [])
+            {
+                if (e.Status != MessageStatus.Cancelled) StatusRules.Apply(ref state, new Report(e.Status, e.At, e.Code, e.Text));
+                else if (StatusRules.CanCancel(state.Status)) StatusRules.Cancel(ref state, e.At);
+            }
+            var key = (m.SessionId, "status", WireNames.Of(state.Status));
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+            if (state == m.Delivery) continue;
+            findings.Add(new("statuses", $"message {m.Id}: stored {Describe(m.Delivery)}, its events give {Describe(state)}", true, repair));
+            m.Delivery = state;
+            fixes.Add(m);
+        }
+        if (!repair) return counts;
+        foreach (var m in fixes)
+        {
+            var d = m.Delivery;
+            Exec("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
+                 "sent_implied = @p7, delivered_implied = @p8, error_code = @p9, error_message = @p10, error_at = @p11 WHERE id = @p0",
+                m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
+                d.ErrorCode, d.ErrorMessage, d.ErrorAt);
+        }
+        return counts;
+    }
+
+    private static string Describe(DeliveryState d) =>
+        $"{WireNames.Of(d.Status)}{(d.ErrorCode is null ? "" : $" ({d.ErrorCode})")} sent {Timestamps.ToText(d.SentAt) ?? "-"} delivered {Timestamps.ToText(d.DeliveredAt) ?? "-"} read {Timestamps.ToText(d.ReadAt) ?? "-"}";
+
+    private int Exec(string sql, params object?[] values)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+            flavor.Bind(p, values[i]);
+            cmd.Parameters.Add(p);
+        }
+        return cmd.ExecuteNonQuery();
+    }
+
+    private List<T> Query<T>(string sql, Func<DbDataReader, T> read)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.CommandTimeout = 0;
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read()) list.Add(read(r));
+        return list;
+    }
+}
