@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -12,7 +11,7 @@ namespace Parley.MySql;
 /// <summary>The writer's MySQL/MariaDB connection. Message and event inserts are buffered and written as multi-row
 /// <c>INSERT</c>s when the writer next reads or commits, one round trip per 200 rows instead of one per row. The
 /// session runs at READ COMMITTED: the writer's reads lock the rows they change (<c>FOR UPDATE</c>), and gap locks
-/// would only add deadlocks. A dropped connection is replaced at the next <see cref="Begin"/>.</summary>
+/// would only add deadlocks. A dropped connection is replaced at the next <c>Begin</c>.</summary>
 internal sealed class MySqlWriteStore : AdoWriteStore
 {
     private const int RowsPerInsert = 200;
@@ -40,35 +39,32 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         return conn;
     }
 
-    public override void Begin()
+    protected override void Reconnect()
     {
-        if (_conn.State != ConnectionState.Open)
-        {
-            ForgetCommands();
-            _conn.Dispose();
-            _conn = Connect();
-        }
-        base.Begin();
+        _conn.Dispose();
+        _conn = Connect();
     }
 
     public override void Rollback()
     {
         _messages.Clear();
         _events.Clear();
-        if (_conn.State != ConnectionState.Open)
-        {
-            Discard();
-            return;
-        }
         base.Rollback();
     }
 
-    public override bool IsTransient(Exception error) => error switch
+    public override bool IsTransient(Exception error)
     {
-        MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout } => true,
-        MySqlException { IsTransient: true } => true,
-        _ => false,
-    };
+        if (error is not MySqlException e) return false;
+        if (e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout || e.IsTransient) return true;
+        // The connection was killed or the server went away: close it, and Begin opens a new one for the retry.
+        if (e.InnerException is MySqlEndOfStreamException or IOException or System.Net.Sockets.SocketException ||
+            e.ErrorCode is MySqlErrorCode.UnableToConnectToHost or (MySqlErrorCode)1927 or (MySqlErrorCode)2006 or (MySqlErrorCode)2013)
+        {
+            _conn.Close();
+            return true;
+        }
+        return false;
+    }
 
     public override void InsertMessage(MessageRow message)
     {

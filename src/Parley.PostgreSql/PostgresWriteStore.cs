@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
@@ -11,7 +10,7 @@ namespace Parley.PostgreSql;
 /// <summary>The writer's PostgreSQL connection. Message and event inserts are buffered and written by a binary
 /// <c>COPY</c> when the writer next reads or commits (a group of many messages costs one round trip, not one per
 /// row); small groups use the shared prepared INSERTs. A dropped connection is replaced at the next
-/// <see cref="Begin"/>, so the writer's retry runs on a fresh one.</summary>
+/// <c>Begin</c>, so the writer's retry runs on a fresh one.</summary>
 internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStore(PostgresFlavor.Instance)
 {
     /// <summary>Below this many rows, single INSERTs beat setting up a COPY.</summary>
@@ -23,26 +22,16 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
 
     protected override DbConnection Connection => _conn;
 
-    public override void Begin()
+    protected override void Reconnect()
     {
-        if (_conn.State != ConnectionState.Open)
-        {
-            ForgetCommands();
-            _conn.Dispose();
-            _conn = source.OpenConnection();
-        }
-        base.Begin();
+        _conn.Dispose();
+        _conn = source.OpenConnection();
     }
 
     public override void Rollback()
     {
         _messages.Clear();
         _events.Clear();
-        if (_conn.State != ConnectionState.Open)
-        {
-            Discard();
-            return;
-        }
         base.Rollback();
     }
 

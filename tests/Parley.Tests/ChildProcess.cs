@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Parley.Tests;
 
@@ -48,4 +50,31 @@ public static class ChildProcess
     }
 
     public static Task<(int Exit, string Out, string Err)> ParleyAsync(params string[] args) => RunAsync(Cli, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>A loopback port free at the time of asking.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Polls <c>/health/ready</c> of a <c>parley serve</c> child until it answers; fails if the process exits.</summary>
+    public static async Task<HttpClient> WaitUntilReadyAsync(Process server, int port)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        for (var i = 0; i < 200; i++)
+        {
+            if (server.HasExited) throw new InvalidOperationException($"parley serve exited with {server.ExitCode}: {await server.StandardError.ReadToEndAsync()}");
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return http;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("parley serve did not become ready");
+    }
 }

@@ -49,14 +49,15 @@ public class MigrationProcessTests : IDisposable
     public async Task a_process_waiting_for_the_migration_lock_says_who_holds_it()
     {
         await _db.SeedAsync(500);
-        using var holder = ChildProcess.Start(ChildProcess.TestChild, "slow-migrate", _db.Path, "500", "400");
+        // The holder's data step takes ~6 s; the waiter gets 3 s (ample for a process start) before the holder dies.
+        using var holder = ChildProcess.Start(ChildProcess.TestChild, "slow-migrate", _db.Path, "500", "1200");
         Assert.Equal("data step started", await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         var waiter = ChildProcess.ParleyAsync("db", "status", "--db", _db.Url);
-        await Task.Delay(1500);
+        await Task.Delay(3000);
         holder.Kill();
         await holder.WaitForExitAsync();
         var (exit, _, stderr) = await waiter;
-        Assert.Equal(0, exit);
+        Assert.True(exit == 0, stderr);
         Assert.Contains($"waiting for the migration lock on sqlite:{_db.Path}, held by pid {holder.Id} on {Environment.MachineName}", stderr);
     }
 }

@@ -12,39 +12,14 @@ public class ServeProcessTests : IDisposable
 
     public void Dispose() => _db.Dispose();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<HttpClient> WaitUntilReady(Process server, int port)
-    {
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        for (var i = 0; i < 200; i++)
-        {
-            if (server.HasExited) throw new InvalidOperationException($"parley serve exited with {server.ExitCode}: {await server.StandardError.ReadToEndAsync()}");
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return http;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("parley serve did not become ready");
-    }
-
     private static void Terminate(Process p) => Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
     [Fact]
     public async Task sigterm_drains_the_writer_and_every_acknowledged_write_is_on_disk()
     {
-        var port = FreePort();
+        var port = ChildProcess.FreePort();
         using var server = ChildProcess.Start(ChildProcess.Cli, "serve", "--db", _db.Url, "--urls", $"http://127.0.0.1:{port}");
-        using var http = await WaitUntilReady(server, port);
+        using var http = await ChildProcess.WaitUntilReadyAsync(server, port);
         var created = await http.PostAsync("/api/v1/sessions", new StringContent("{\"id\": \"s\"}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 

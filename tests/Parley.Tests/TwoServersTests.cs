@@ -16,31 +16,6 @@ public class TwoServersTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
     private static readonly MessageStatus[] Statuses = [MessageStatus.Sending, MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Failed];
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<HttpClient> StartAsync(Process server, int port)
-    {
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
-        for (var i = 0; i < 300; i++)
-        {
-            if (server.HasExited) throw new InvalidOperationException($"parley serve exited with {server.ExitCode}: {await server.StandardError.ReadToEndAsync()}");
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return http;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("parley serve did not become ready");
-    }
-
     private static StatusReport RandomReport(Random random, int i) => Statuses[random.Next(Statuses.Length)] is var s && s == MessageStatus.Failed
         ? new StatusReport { Status = s, At = T0.AddSeconds(random.Next(600)).AddMilliseconds(i), ErrorCode = $"E{random.Next(3)}", ErrorMessage = "provider said no" }
         : new StatusReport { Status = Statuses[random.Next(Statuses.Length)], At = T0.AddSeconds(random.Next(600)).AddMilliseconds(i) };
@@ -81,11 +56,11 @@ public class TwoServersTests
             for (var k = 0; k < reportsEach; k++) reports.Add(($"p{i}", RandomReport(random, k)));
         var shuffled = reports.OrderBy(_ => random.Next()).ToList();
 
-        var ports = new[] { FreePort(), FreePort() };
+        var ports = new[] { ChildProcess.FreePort(), ChildProcess.FreePort() };
         var servers = ports.Select(p => ChildProcess.Start(ChildProcess.Cli, "serve", "--db", db.Url, "--urls", $"http://127.0.0.1:{p}")).ToArray();
         try
         {
-            var clients = await Task.WhenAll(servers.Select((s, i) => StartAsync(s, ports[i])));
+            var clients = await Task.WhenAll(servers.Select((s, i) => ChildProcess.WaitUntilReadyAsync(s, ports[i])));
             // Eight callers, each alternating between the two servers, one or two reports per request.
             var queue = new System.Collections.Concurrent.ConcurrentQueue<(string Provider, StatusReport Report)>(shuffled);
             var failures = new System.Collections.Concurrent.ConcurrentBag<string>();

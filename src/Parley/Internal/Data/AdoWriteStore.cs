@@ -94,13 +94,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         _deferred ??= Connection.CreateBatch();
         var cmd = _deferred.CreateBatchCommand();
         cmd.CommandText = sql;
-        for (var i = 0; i < values.Length; i++)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-            flavor.Bind(p, values[i]);
-            cmd.Parameters.Add(p);
-        }
+        flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, values);
         _deferred.BatchCommands.Add(cmd);
     }
 
@@ -112,7 +106,19 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         _deferred = null;
     }
 
-    public override void Begin() => Exec(flavor.BeginWrite);
+    /// <summary>Replaces a connection the server dropped (server engines); called at <see cref="Begin"/>, so the
+    /// writer's retry of a transient failure runs on a fresh one.</summary>
+    protected virtual void Reconnect() => throw new InvalidOperationException("the database connection is closed.");
+
+    public override void Begin()
+    {
+        if (Connection.State != System.Data.ConnectionState.Open)
+        {
+            ForgetCommands();
+            Reconnect();
+        }
+        Exec(flavor.BeginWrite);
+    }
 
     public override void Commit()
     {
@@ -123,9 +129,9 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override void Rollback()
     {
-        Forget();
         Discard();
-        Exec("ROLLBACK");
+        // A dropped connection has rolled back by itself.
+        if (Connection.State == System.Data.ConnectionState.Open) Exec("ROLLBACK");
     }
 
     public override SessionRow? LoadSession(string id)
@@ -198,13 +204,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     {
         var cmd = Connection.CreateCommand();
         cmd.CommandText = sql;
-        for (var i = 0; i < values.Length; i++)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-            flavor.Bind(p, values[i]);
-            cmd.Parameters.Add(p);
-        }
+        flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, values);
         return cmd;
     }
 

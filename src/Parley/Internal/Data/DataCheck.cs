@@ -176,13 +176,7 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
-        for (var i = 0; i < values.Length; i++)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-            flavor.Bind(p, values[i]);
-            cmd.Parameters.Add(p);
-        }
+        flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, values);
         return cmd.ExecuteNonQuery();
     }
 

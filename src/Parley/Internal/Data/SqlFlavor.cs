@@ -41,6 +41,18 @@ internal abstract class SqlFlavor
         _ => value,
     };
 
+    /// <summary>Adds <c>@p0</c>, <c>@p1</c> … bound to <paramref name="values"/>.</summary>
+    public void AddPositional(DbParameterCollection parameters, Func<DbParameter> create, IReadOnlyList<object?> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            var p = create();
+            p.ParameterName = "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Bind(p, values[i]);
+            parameters.Add(p);
+        }
+    }
+
     protected abstract object Time(DateTimeOffset value);
     protected abstract object Flag(bool value);
 }
