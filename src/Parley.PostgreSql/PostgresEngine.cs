@@ -32,6 +32,16 @@ internal sealed class PostgresEngine : LedgerEngine
         return conn;
     }
 
+    protected override void AfterRestore(System.Data.Common.DbConnection conn)
+    {
+        foreach (var (table, column) in (ValueTuple<string, string>[])[("parley_messages", "row_id"), ("parley_message_events", "id"), ("parley_parked_reports", "id"), ("parley_system_events", "id")])
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = $"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), coalesce(max({column}), 1), max({column}) IS NOT NULL) FROM {table}";
+            cmd.ExecuteNonQuery();
+        }
+    }
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var cs = PostgresUrl.Parse(url.Target);

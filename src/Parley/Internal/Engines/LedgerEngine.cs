@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Parley.Internal.Data;
@@ -33,6 +34,146 @@ internal abstract class LedgerEngine
     {
         using var conn = Connect(url);
         return new DataCheck(conn, Flavor, url.Engine).Run(repair);
+    }
+
+    /// <summary>Writes the engine's own backup file (SQLite: the online backup API) and returns true, or false when
+    /// the engine has none and Parley's NDJSON is used.</summary>
+    protected virtual bool NativeBackup(DatabaseUrl url, string path) => false;
+
+    /// <summary>After rows were restored with their ids: whatever the engine needs so new rows get new ids
+    /// (PostgreSQL moves its identity sequences past them).</summary>
+    protected virtual void AfterRestore(DbConnection conn)
+    {
+    }
+
+    private int Version(DatabaseUrl url)
+    {
+        using var schema = Schema(url, TimeSpan.FromSeconds(60));
+        return SchemaEngines.Runner(schema).Status().Version;
+    }
+
+    /// <summary><c>parley backup</c>: a consistent copy while writes continue, written beside <paramref name="path"/>
+    /// and renamed into place when complete. <paramref name="ndjson"/> forces Parley's engine-neutral format.</summary>
+    public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson)
+    {
+        var version = Version(url);
+        if (version <= 0) throw new ArgumentException($"{url} holds no Parley schema to back up.", "database");
+        var full = Path.GetFullPath(path);
+        var temp = full + ".partial";
+        BackupSummary? summary = null;
+        try
+        {
+            if (ndjson || !NativeBackup(url, temp))
+            {
+                using var conn = Connect(url);
+                using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                {
+                    summary = Data.Backup.Write(file, version, Data.Backup.Read(conn, Flavor, version));
+                    file.Flush(flushToDisk: true);
+                }
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        using (var conn = Connect(url))
+            RecordEvent(conn, "backup", new System.Text.Json.Nodes.JsonObject { ["file"] = full, ["format"] = summary is null ? url.Engine : Data.Backup.Format, ["bytes"] = new FileInfo(full).Length });
+        return summary;
+    }
+
+    /// <summary><c>parley restore</c>: a backup (NDJSON, or a SQLite backup file) into an empty database of this
+    /// engine, ids kept; then every table's row count and checksum compared with the backup's, the data check run,
+    /// and the schema migrated to this Parley's head.</summary>
+    public (BackupSummary Restored, List<CheckFinding> Findings) Restore(DatabaseUrl url, string file)
+    {
+        if (!File.Exists(file)) throw new ArgumentException($"{file} does not exist.", "file");
+        using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Status();
+        int version;
+        IEnumerable<(string, object?[])> rows;
+        Func<BackupSummary> expected;
+        DbConnection? source = null;
+        TextReader? reader = null;
+        try
+        {
+            if (IsSqliteFile(file))
+            {
+                var sourceUrl = DatabaseUrl.Parse("sqlite:" + file);
+                version = Sqlite.SqliteEngine.Instance.Version(sourceUrl);
+                source = Sqlite.SqliteEngine.Instance.Connect(sourceUrl);
+                rows = Data.Backup.Read(source, Sqlite.SqliteFlavor.Instance, version);
+                BackupSummary sums;
+                using (var sumConn = Sqlite.SqliteEngine.Instance.Connect(sourceUrl)) sums = Data.Backup.Sum(sumConn, Sqlite.SqliteFlavor.Instance, version);
+                expected = () => sums;
+            }
+            else
+            {
+                reader = new StreamReader(file, System.Text.Encoding.UTF8);
+                (version, rows, expected) = Data.Backup.Open(reader);
+            }
+            if (version > ParleySchema.Head)
+                throw new ParleyException($"the backup is at schema version {version}, newer than this Parley ({ParleySchema.Head}); restore it with a newer Parley.");
+
+            using var conn = Connect(url);
+            using (var schema = Schema(url, TimeSpan.FromSeconds(60)))
+            {
+                var runner = SchemaEngines.Runner(schema);
+                var current = runner.Status().Version;
+                if (current > version)
+                    throw new ArgumentException($"{url} is at schema version {current}, above the backup's {version}; restore into an empty database.", "database");
+                runner.Migrate(version);
+            }
+            var state = SchemaState.At(ParleySchema.Migrations, version);
+            // Empty: no rows, but for the schema's own events of migrating this database just now, which the
+            // backup's events replace (the schema history keeps its own record).
+            foreach (var table in Data.Backup.Tables.Where(state.HasTable))
+            {
+                using var cmd = conn.CreateCommand();
+                cmd.CommandText = table == "parley_system_events" ? $"SELECT 1 FROM {table} WHERE source <> 'schema' LIMIT 1" : $"SELECT 1 FROM {table} LIMIT 1";
+                if (cmd.ExecuteScalar() is not null)
+                    throw new ArgumentException($"{url} already holds rows in {table}; restore only into an empty database.", "database");
+            }
+            using (var clear = conn.CreateCommand())
+            {
+                clear.CommandText = "DELETE FROM parley_system_events WHERE source = 'schema'";
+                clear.ExecuteNonQuery();
+            }
+            var restored = Data.Backup.Insert(conn, Flavor, version, rows);
+            AfterRestore(conn);
+            var want = expected();
+            var reread = Data.Backup.Sum(conn, Flavor, version);
+            var wrong = want.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
+            if (wrong.Count > 0)
+                throw new ParleyException($"the restored rows do not match the backup's checksums in {string.Join(", ", wrong)}; the backup may be damaged.");
+            using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Migrate();
+            var findings = new DataCheck(conn, Flavor, url.Engine).Run(repair: false);
+            RecordEvent(conn, "restore", new System.Text.Json.Nodes.JsonObject
+            {
+                ["file"] = Path.GetFullPath(file), ["schema_version"] = version, ["rows"] = restored.Tables.Values.Sum(t => t.Rows), ["problems"] = findings.Count,
+            });
+            return (restored, findings);
+        }
+        finally
+        {
+            reader?.Dispose();
+            source?.Dispose();
+        }
+    }
+
+    private static bool IsSqliteFile(string path)
+    {
+        var header = new byte[16];
+        using var f = File.OpenRead(path);
+        return f.Read(header, 0, 16) == 16 && System.Text.Encoding.ASCII.GetString(header) == "SQLite format 3\0";
+    }
+
+    private void RecordEvent(DbConnection conn, string name, System.Text.Json.Nodes.JsonObject detail)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "INSERT INTO parley_system_events (level, source, event, detail, at) VALUES (@p0, @p1, @p2, @p3, @p4)";
+        Flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, ["info", "maintenance", name, new JsonText(detail.ToJsonString()), Timestamps.Now(TimeProvider.System)]);
+        cmd.ExecuteNonQuery();
     }
 
     public static LedgerEngine For(DatabaseUrl url) => url.Engine switch

@@ -19,13 +19,22 @@ internal sealed class SqliteEngine : LedgerEngine
 
     public override SqlFlavor Flavor => SqliteFlavor.Instance;
 
-    public override System.Data.Common.DbConnection Connect(DatabaseUrl url)
+    public override SqliteConnection Connect(DatabaseUrl url)
     {
         var full = Path.GetFullPath(url.Target);
         if (!File.Exists(full)) throw new ArgumentException($"sqlite:{url.Target} does not exist.", "database");
         var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         conn.Open();
         return conn;
+    }
+
+    /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.</summary>
+    protected override bool NativeBackup(DatabaseUrl url, string path)
+    {
+        using var source = Connect(url);
+        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        source.BackupDatabase(target);
+        return true;
     }
 
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
