@@ -3,6 +3,9 @@ using Parley.Internal.Schema;
 // A child process for tests that need a real process to kill or to hold a lock:
 //   slow-migrate PATH ROWS DELAY_MS  migrates sqlite:PATH to Parley's head plus a test migration whose data step
 //                                    touches ROWS rows, sleeping DELAY_MS between chunks; prints "data step started".
+//   ingest URL RUN ACKS              logs messages (ids RUN-task-n) from 16 concurrent callers and reports each one
+//                                    delivered, forever; appends "logged ID;" and "reported ID;" to the file ACKS
+//                                    after each commit (written through to the OS, so a SIGKILL keeps them).
 if (args.Length == 4 && args[0] == "slow-migrate")
 {
     var path = args[1];
@@ -14,7 +17,46 @@ if (args.Length == 4 && args[0] == "slow-migrate")
     Console.WriteLine($"migrated to {change.To}");
     return 0;
 }
-Console.Error.WriteLine("usage: slow-migrate PATH ROWS DELAY_MS");
+if (args.Length == 4 && args[0] == "ingest")
+{
+    using var acks = new StreamWriter(new FileStream(args[3], FileMode.Append, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
+    await using var ledger = await Parley.Ledger.OpenAsync(new Parley.LedgerOptions { Database = args[1] });
+    await ledger.CreateSessionAsync(new Parley.NewSession { Id = "crash" });
+    var run = args[2];
+    var output = new object();
+    void Say(string line)
+    {
+        lock (output)
+        {
+            acks.Write(line + ";\n");
+            acks.Flush();
+        }
+    }
+    Say("ready");
+    await Task.WhenAll(Enumerable.Range(0, 16).Select(task => Task.Run(async () =>
+    {
+        for (var n = 0; ; n++)
+        {
+            var id = $"{run}-{task}-{n}";
+            if (n % 4 == 0)
+            {
+                // Every fourth call logs a batch of five, all or nothing.
+                var batch = Enumerable.Range(0, 5).Select(k => new Parley.NewMessage { Id = $"{id}-{k}", SenderType = Parley.SenderType.Agent, Channel = "sms", Content = $"batch {id}" }).ToList();
+                await ledger.LogMessagesAsync("crash", batch);
+                foreach (var m in batch) Say($"logged {m.Id}");
+            }
+            else
+            {
+                await ledger.LogMessageAsync("crash", new Parley.NewMessage { Id = id, SenderType = Parley.SenderType.Agent, Channel = "sms", Content = $"single {id}" });
+                Say($"logged {id}");
+                await ledger.ReportStatusAsync(id, new Parley.StatusReport { Status = Parley.MessageStatus.Delivered });
+                Say($"reported {id}");
+            }
+        }
+    })));
+    return 0;
+}
+Console.Error.WriteLine("usage: slow-migrate PATH ROWS DELAY_MS | ingest URL RUN ACKS");
 return 2;
 
 internal static class TestMigrations

@@ -28,6 +28,14 @@ public class ConnectionLossTests
                 using (var r = cmd.ExecuteReader()) while (r.Read()) ids.Add(r.GetInt64(0));
                 foreach (var id in ids) TestDatabases.Exec(admin, $"KILL CONNECTION {id}");
                 killed = ids.Count;
+                // KILL returns before the connection is gone: wait until the server no longer lists it.
+                for (var i = 0; i < 100; i++)
+                {
+                    using var left = admin.CreateCommand();
+                    left.CommandText = $"SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID IN ({string.Join(", ", ids)})";
+                    if (Convert.ToInt64(left.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) break;
+                    await Task.Delay(50);
+                }
             }
             Assert.True(killed >= 1, "the writer's connection was not found");
         }
@@ -35,6 +43,13 @@ public class ConnectionLossTests
         var after = await t.Ledger.LogMessageAsync(session, new NewMessage { SenderType = SenderType.Agent, Content = "after" });
         Assert.True(after.Created);
         Assert.Equal(2, t.Scalar("SELECT count(*) FROM parley_messages"));
-        Assert.Contains(await t.Ledger.GetSystemEventsAsync(), e => e.Source == "writer");
+        // The recovery is recorded in its own small transaction just after the retried commit.
+        var recorded = false;
+        for (var i = 0; i < 100 && !recorded; i++)
+        {
+            recorded = (await t.Ledger.GetSystemEventsAsync()).Any(e => e.Source == "writer" && e.Event == "transient_error_recovered");
+            if (!recorded) await Task.Delay(50);
+        }
+        Assert.True(recorded, "the recovered error was not recorded as a system event");
     }
 }

@@ -10,6 +10,10 @@ namespace Parley.Internal.Sqlite;
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
     private const long Threshold = 4 * 1024 * 1024; // SQLite's own default is 1,000 pages
+    // Under sustained writes a PASSIVE checkpoint never catches up with the writer, so the WAL is never restarted
+    // and grows without bound. Past this size the checkpointer waits for the write lock (RESTART semantics, then
+    // truncates), which pauses the writer for one checkpoint and bounds the WAL.
+    private const long Ceiling = 64 * 1024 * 1024;
     private readonly string _path;
     private readonly SqliteConnection _conn;
     private readonly ILogger _log;
@@ -22,6 +26,12 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         _log = log;
         _conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _conn.Open();
+        // A TRUNCATE checkpoint waits (through the busy handler) for the writer's transaction in flight.
+        using (var cmd = _conn.CreateCommand())
+        {
+            cmd.CommandText = "PRAGMA busy_timeout = 5000";
+            cmd.ExecuteNonQuery();
+        }
         _loop = Task.Factory.StartNew(Loop, TaskCreationOptions.LongRunning).Unwrap();
     }
 
@@ -32,7 +42,9 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
             try
             {
                 await Task.Delay(200, _stop.Token);
-                if (WalSize() > Threshold) Checkpoint("PASSIVE");
+                var size = WalSize();
+                if (size > Ceiling) Checkpoint("TRUNCATE");
+                else if (size > Threshold) Checkpoint("PASSIVE");
             }
             catch (OperationCanceledException)
             {
