@@ -8,7 +8,52 @@ namespace Parley.Cli;
 /// <summary><c>parley backup</c> and <c>parley restore</c> (SPEC 4).</summary>
 internal static class BackupCommands
 {
-    public static IEnumerable<Command> Build() => [BackupCommand(), RestoreCommand()];
+    public static IEnumerable<Command> Build() => [BackupCommand(), RestoreCommand(), MaintainCommand(), CleanupCommand()];
+
+    private static Command MaintainCommand()
+    {
+        var cmd = new Command("maintain", "Refreshes the planner's statistics and tidies storage (ANALYZE, PRAGMA optimize, VACUUM ANALYZE).");
+        cmd.SetAction(parsed =>
+        {
+            var url = DatabaseUrl.Parse(DatabaseOf(parsed));
+            var ran = LedgerEngine.For(url).Maintain(url);
+            Print(parsed, new { database = Redacted(parsed), ran }, () => Console.WriteLine($"maintained {Redacted(parsed)}: {string.Join("; ", ran)}"));
+            return Ok;
+        });
+        return cmd;
+    }
+
+    private static Command CleanupCommand()
+    {
+        var olderThan = new Option<string>("--older-than") { Description = "Delete messages created longer ago than this: 90d, 36h, 15m", Required = true };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say how many messages would go; delete nothing" };
+        var cmd = new Command("cleanup", "Retention: deletes old messages and their events in batches of 1,000, each its own short commit; summaries follow.");
+        cmd.Options.Add(olderThan);
+        cmd.Options.Add(dryRun);
+        cmd.SetAction(async (parsed, ct) =>
+        {
+            var age = ParseAge(parsed.GetValue(olderThan)!);
+            var cutoff = DateTimeOffset.UtcNow - age;
+            await using var ledger = await OpenLedgerAsync(parsed, ct);
+            var dry = parsed.GetValue(dryRun);
+            var count = await ledger.CleanupAsync(cutoff, dry, cancellationToken: ct);
+            Print(parsed, new { database = Redacted(parsed), before = Timestamps.ToText(cutoff), dry_run = dry, messages = count },
+                () => Console.WriteLine(dry
+                    ? $"{count:N0} messages created before {Timestamps.ToText(cutoff)} would be deleted (dry run: nothing changed)"
+                    : $"deleted {count:N0} messages created before {Timestamps.ToText(cutoff)}, with their events"));
+            return Ok;
+        });
+        return cmd;
+    }
+
+    private static TimeSpan ParseAge(string text)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (!long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ||
+            n <= 0 || unit is not ('d' or 'h' or 'm') || n > 100_000)
+            throw new ArgumentException($"--older-than takes a positive age such as 90d, 36h or 15m; got '{text}'.", "older-than");
+        return unit switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), _ => TimeSpan.FromMinutes(n) };
+    }
 
     private static Command BackupCommand()
     {

@@ -32,6 +32,9 @@ internal sealed class MySqlEngine : LedgerEngine
         return conn;
     }
 
+    protected override IEnumerable<string> MaintenanceSql =>
+        ["ANALYZE TABLE parley_sessions, parley_session_facets, parley_messages, parley_message_events, parley_parked_reports, parley_system_events"];
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var cs = MySqlUrl.Parse(url.Target);

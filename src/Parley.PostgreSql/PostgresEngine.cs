@@ -42,6 +42,8 @@ internal sealed class PostgresEngine : LedgerEngine
         }
     }
 
+    protected override IEnumerable<string> MaintenanceSql => ["VACUUM (ANALYZE) parley_messages", "VACUUM (ANALYZE) parley_message_events", "ANALYZE"];
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var cs = PostgresUrl.Parse(url.Target);

@@ -107,6 +107,29 @@ public sealed partial class Ledger : IAsyncDisposable
     public async Task<int> ExpireParkedReportsAsync(CancellationToken cancellationToken = default) =>
         (int)(await _writer.Enqueue(new ExpireParkedOp(), cancellationToken))!;
 
+    /// <summary>Retention (SPEC 4): deletes messages created before <paramref name="cutoff"/>, with their events, in
+    /// batches of <paramref name="batchSize"/>, each its own short commit so other writers wait at most one batch;
+    /// session summaries follow. <paramref name="progress"/> hears the running total. Returns how many were deleted
+    /// (with <paramref name="dryRun"/>, how many would be). Records a system event.</summary>
+    public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 1000, Action<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        Validate.Range(batchSize, 1, 10_000, "batch_size");
+        if (dryRun) return (long)(await _writer.Enqueue(new CountBeforeOp(cutoff), cancellationToken))!;
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = (int)(await _writer.Enqueue(new CleanupBatchOp(cutoff, batchSize), cancellationToken))!;
+            total += deleted;
+            progress?.Invoke(total);
+        }
+        while (deleted == batchSize);
+        await RecordSystemEventAsync(SystemEventLevel.Info, "maintenance", "cleanup",
+            new System.Text.Json.Nodes.JsonObject { ["before"] = Timestamps.ToText(cutoff), ["deleted"] = total }, cancellationToken);
+        return total;
+    }
+
     /// <summary>A setting of the writer's connection (<c>synchronous</c>, <c>journal_mode</c> …), for diagnostics.</summary>
     internal async Task<object?> ReadWriterPragmaAsync(string name) => await _writer.Enqueue(new ReadSettingOp(name));
 

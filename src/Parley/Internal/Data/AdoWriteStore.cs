@@ -292,6 +292,33 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         return Convert.ToInt64(Cmd(sql, sessionId, after).ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    public override List<MessageRow> OldestBefore(DateTimeOffset cutoff, int limit)
+    {
+        Flush();
+        return ReadAll(Cmd($"SELECT {MessageColumns} FROM parley_messages WHERE created_at < @p0 ORDER BY created_at, row_id LIMIT @p1{flavor.ForUpdate}", cutoff, limit),
+            r => Message(r));
+    }
+
+    public override long CountBefore(DateTimeOffset cutoff)
+    {
+        Flush();
+        return Convert.ToInt64(Cmd("SELECT count(*) FROM parley_messages WHERE created_at < @p0", cutoff).ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public override void DeleteMessage(string id)
+    {
+        _cached.Remove(id);
+        Defer("DELETE FROM parley_messages WHERE id = @p0", id);
+    }
+
+    public override (DateTimeOffset? First, DateTimeOffset? Last) MessageTimes(string sessionId)
+    {
+        Flush();
+        using var r = Cmd("SELECT min(created_at), max(created_at) FROM parley_messages WHERE session_id = @p0", sessionId).ExecuteReader();
+        r.Read();
+        return (Time(r, 0), Time(r, 1));
+    }
+
     public override bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)
     {
         if (_eventsCached.Contains(messageId)) return _eventKeys.Contains((messageId, status, occurredAt, errorCode));

@@ -36,6 +36,26 @@ internal abstract class LedgerEngine
         return new DataCheck(conn, Flavor, url.Engine).Run(repair);
     }
 
+    /// <summary>The statements that refresh the planner's statistics and tidy storage (<c>parley maintain</c>).</summary>
+    protected abstract IEnumerable<string> MaintenanceSql { get; }
+
+    /// <summary><c>parley maintain</c>: runs <see cref="MaintenanceSql"/> and records a system event; returns what ran.</summary>
+    public List<string> Maintain(DatabaseUrl url)
+    {
+        using var conn = Connect(url);
+        var ran = new List<string>();
+        foreach (var sql in MaintenanceSql)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.CommandTimeout = 0;
+            using (var r = cmd.ExecuteReader()) while (r.Read()) { }
+            ran.Add(sql);
+        }
+        RecordEvent(conn, "maintenance", new System.Text.Json.Nodes.JsonObject { ["ran"] = new System.Text.Json.Nodes.JsonArray([.. ran.Select(s => (System.Text.Json.Nodes.JsonNode)s)]) });
+        return ran;
+    }
+
     /// <summary>Writes the engine's own backup file (SQLite: the online backup API) and returns true, or false when
     /// the engine has none and Parley's NDJSON is used.</summary>
     protected virtual bool NativeBackup(DatabaseUrl url, string path) => false;

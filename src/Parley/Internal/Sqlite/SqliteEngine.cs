@@ -37,6 +37,8 @@ internal sealed class SqliteEngine : LedgerEngine
         return true;
     }
 
+    protected override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
+
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var path = url.Target;

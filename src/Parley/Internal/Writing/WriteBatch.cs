@@ -107,5 +107,8 @@ internal sealed class SessionState(SessionRow row)
         Dirty = true;
     }
 
+    /// <summary>The summary changed without new activity (retention): written back, <c>updated_at</c> kept.</summary>
+    public void MarkChanged() => Dirty = true;
+
     public long MarkerOf(Reader reader) => reader == Reader.Agent ? Row.AgentReadSeq : Row.UserReadSeq;
 }

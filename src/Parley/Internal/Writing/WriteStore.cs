@@ -38,6 +38,14 @@ internal abstract class WriteStore : IDisposable
     /// <summary>Messages past <paramref name="after"/> that <paramref name="reader"/> reads.</summary>
     public abstract long CountUnread(string sessionId, Reader reader, long after);
 
+    /// <summary>Up to <paramref name="limit"/> of the oldest messages created before <paramref name="cutoff"/>.</summary>
+    public abstract List<MessageRow> OldestBefore(DateTimeOffset cutoff, int limit);
+    public abstract long CountBefore(DateTimeOffset cutoff);
+    /// <summary>Deletes a message; its events go with it (the foreign key cascades).</summary>
+    public abstract void DeleteMessage(string id);
+    /// <summary>The first and last <c>created_at</c> of a session's messages.</summary>
+    public abstract (DateTimeOffset? First, DateTimeOffset? Last) MessageTimes(string sessionId);
+
     public abstract bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode);
     public abstract void InsertEvent(EventRow e);
 

@@ -1,0 +1,42 @@
+namespace Parley.Internal.Writing.Ops;
+
+/// <summary>Retention (SPEC 4): deletes up to <paramref name="limit"/> of the oldest messages created before
+/// <paramref name="cutoff"/> (their events go with them) and takes them out of their sessions' summaries, in one
+/// short transaction of the writer, so that writers wait at most one batch. Result: how many it deleted.</summary>
+internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
+{
+    protected override object? Run(WriteBatch batch)
+    {
+        var rows = batch.Store.OldestBefore(cutoff, limit);
+        var touched = new Dictionary<string, SessionState>(StringComparer.Ordinal);
+        foreach (var m in rows)
+        {
+            var session = batch.RequireSession(m.SessionId);
+            touched[m.SessionId] = session;
+            batch.Store.DeleteMessage(m.Id);
+            var row = session.Row;
+            row.MessageCount--;
+            var reader = Readers.ReaderOf(m.SenderType);
+            if (m.SessionSeq > session.MarkerOf(reader))
+            {
+                if (reader == Reader.Agent) row.UnreadForAgent--;
+                else row.UnreadForUser--;
+            }
+            batch.AddFacet(m.SessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), -1);
+            batch.AddFacet(m.SessionId, WriteBatch.ChannelFacet, m.Channel, -1);
+            if (m.Template is not null) batch.AddFacet(m.SessionId, WriteBatch.TemplateFacet, m.Template, -1);
+        }
+        foreach (var (id, session) in touched)
+        {
+            (session.Row.FirstMessageAt, session.Row.LastMessageAt) = batch.Store.MessageTimes(id);
+            session.MarkChanged();
+        }
+        return rows.Count;
+    }
+}
+
+/// <summary>How many messages retention would delete (<c>--dry-run</c>).</summary>
+internal sealed class CountBeforeOp(DateTimeOffset cutoff) : WriteOp
+{
+    protected override object? Run(WriteBatch batch) => batch.Store.CountBefore(cutoff);
+}
