@@ -253,3 +253,53 @@ internal static class EngineSchemaDriver
         return 0;
     }
 }
+
+/// <summary>`cleanup [rows] [url]`: the longest a writer waits while retention deletes <c>rows</c> old messages. One
+/// caller logs single messages back to back during the whole cleanup; every call's latency is recorded.</summary>
+internal static class CleanupDriver
+{
+    public static async Task<int> RunAsync(int rows, string? serverUrl)
+    {
+        var dir = Workload.NewDirectory();
+        var url = serverUrl ?? "sqlite:" + Path.Combine(dir, "parley.db");
+        try
+        {
+            var old = DateTimeOffset.UtcNow.AddDays(-200);
+            await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = url });
+            await ledger.CreateSessionAsync(new NewSession { Id = "old" });
+            await ledger.CreateSessionAsync(new NewSession { Id = "live" });
+            for (var done = 0; done < rows; done += 1000)
+                await ledger.LogMessagesAsync("old", [.. Enumerable.Range(done, 1000).Select(i => Workload.Message(i) with { CreatedAt = old.AddSeconds(i) })]);
+
+            var latencies = new List<double>();
+            using var stop = new CancellationTokenSource();
+            var writer = Task.Run(async () =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var w = Stopwatch.StartNew();
+                    await ledger.LogMessageAsync("live", Workload.Message(i));
+                    latencies.Add(w.Elapsed.TotalMilliseconds);
+                }
+            });
+            await Task.Delay(1000);
+            var before = latencies.Count;
+            var watch = Stopwatch.StartNew();
+            var deleted = await ledger.CleanupAsync(DateTimeOffset.UtcNow.AddDays(-90));
+            var took = watch.Elapsed.TotalSeconds;
+            await stop.CancelAsync();
+            await writer;
+            var during = latencies.Skip(before).Order().ToList();
+            Console.WriteLine($"# Parley cleanup, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Internal.DatabaseUrl.Parse(url).Engine}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"deleted {deleted:N0} messages in {took:N1} s ({deleted / took:N0}/s); a single-message writer meanwhile made {during.Count:N0} calls: " +
+                $"p50 {during[during.Count / 2]:N1} ms, p99 {during[(int)(during.Count * 0.99)]:N1} ms, longest {during[^1]:N1} ms"));
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
