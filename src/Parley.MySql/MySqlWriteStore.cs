@@ -45,11 +45,10 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         _conn = Connect();
     }
 
-    public override void Rollback()
+    protected override void DropInserts()
     {
         _messages.Clear();
         _events.Clear();
-        base.Rollback();
     }
 
     public override bool IsTransient(Exception error)

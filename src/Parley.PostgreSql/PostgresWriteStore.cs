@@ -28,11 +28,10 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _conn = source.OpenConnection();
     }
 
-    public override void Rollback()
+    protected override void DropInserts()
     {
         _messages.Clear();
         _events.Clear();
-        base.Rollback();
     }
 
     public override bool IsTransient(Exception error) => error switch

@@ -98,10 +98,16 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         _deferred.BatchCommands.Add(cmd);
     }
 
+    /// <summary>Drops the inserts an engine buffered (the transaction is rolling back).</summary>
+    protected virtual void DropInserts()
+    {
+    }
+
     /// <summary>Drops what was buffered or deferred (the transaction is rolling back).</summary>
     protected void Discard()
     {
         Forget();
+        DropInserts();
         _deferred?.Dispose();
         _deferred = null;
     }
