@@ -4,6 +4,7 @@
 #
 #   source scripts/test-databases.sh; parley_db_start   # exports PARLEY_TEST_POSTGRES and PARLEY_TEST_MYSQL
 #   parley_db_stop
+#   parley_db_private postgres|mysql    # a server of its own (for outage tests): prints "URL DIR"; DIR/stop, DIR/start
 #
 # Each engine that cannot be installed or started is reported; the caller decides (test.sh fails on CI).
 
@@ -40,9 +41,19 @@ parley_pg_start() {
   echo parley > "$parley_db_dir/pgpass" && chmod 644 "$parley_db_dir/pgpass"
   parley_as_owner "$bin/initdb" -D "$dir/data" -U parley --pwfile="$parley_db_dir/pgpass" --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-  parley_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 -c fsync=on" start >/dev/null \
-    || { cat "$dir/server.log" >&2; return 1; }
+  # start and stop scripts beside the data, so that a test can take this server down and bring it back
+  local owner=""
+  [ "$(id -u)" -eq 0 ] && owner="runuser -u postgres --"
+  cat > "$dir/start" <<EOS
+#!/bin/sh
+exec $owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 -c fsync=on" start >/dev/null
+EOS
+  cat > "$dir/stop" <<EOS
+#!/bin/sh
+exec $owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+EOS
+  chmod 755 "$dir/start" "$dir/stop"
+  "$dir/start" || { cat "$dir/server.log" >&2; return 1; }
   export PARLEY_TEST_POSTGRES="postgres://parley:parley@127.0.0.1:$port/postgres"
   export PARLEY_TEST_POSTGRES_CTL="$bin/pg_ctl -D $dir/data"
   echo "test-databases: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
@@ -57,14 +68,26 @@ parley_mysql_start() {
   port="$(parley_free_port)"
   mariadb-install-db --user=mysql --datadir="$dir/data" --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log" >&2; return 1; }
-  mariadbd --no-defaults --user=mysql --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
-    --pid-file="$dir/mysqld.pid" --log-error="$dir/server.log" --max-connections=300 --innodb-buffer-pool-size=256M \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --skip-name-resolve >/dev/null 2>&1 &
-  local i
-  for i in $(seq 1 120); do
-    mariadb --no-defaults -S "$dir/mysqld.sock" -u root -e "SELECT 1" >/dev/null 2>&1 && break
-    sleep 0.5
-  done
+  cat > "$dir/start" <<EOS
+#!/bin/sh
+mariadbd --no-defaults --user=mysql --datadir="$dir/data" --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \\
+  --pid-file="$dir/mysqld.pid" --log-error="$dir/server.log" --max-connections=300 --innodb-buffer-pool-size=256M \\
+  --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --skip-name-resolve >/dev/null 2>&1 </dev/null &
+for i in \$(seq 1 120); do
+  mariadb --no-defaults -S "$dir/mysqld.sock" -u root -e "SELECT 1" >/dev/null 2>&1 && exit 0
+  sleep 0.5
+done
+exit 1
+EOS
+  cat > "$dir/stop" <<EOS
+#!/bin/sh
+[ -f "$dir/mysqld.pid" ] || exit 0
+kill "\$(cat "$dir/mysqld.pid")" 2>/dev/null
+for i in \$(seq 1 120); do [ -f "$dir/mysqld.pid" ] || exit 0; sleep 0.25; done
+exit 1
+EOS
+  chmod 755 "$dir/start" "$dir/stop"
+  "$dir/start" || { cat "$dir/server.log" >&2; return 1; }
   mariadb --no-defaults -S "$dir/mysqld.sock" -u root -e \
     "CREATE USER 'parley'@'127.0.0.1' IDENTIFIED BY 'parley'; GRANT ALL ON *.* TO 'parley'@'127.0.0.1' WITH GRANT OPTION;" \
     || { cat "$dir/server.log" >&2; return 1; }
@@ -79,6 +102,16 @@ parley_db_start() {
   parley_db_install || echo "test-databases: installing the database servers failed" >&2
   parley_pg_start || echo "test-databases: PostgreSQL did not start" >&2
   parley_mysql_start || echo "test-databases: MariaDB did not start" >&2
+}
+
+parley_db_private() {
+  parley_db_dir="$(mktemp -d /tmp/parley-db.XXXXXX)"
+  chmod 755 "$parley_db_dir"
+  case "$1" in
+    postgres) parley_pg_start >/dev/null 2>&1 && echo "$PARLEY_TEST_POSTGRES $parley_db_dir/pg" ;;
+    mysql) parley_mysql_start >/dev/null 2>&1 && echo "$PARLEY_TEST_MYSQL $parley_db_dir/mysql" ;;
+    *) echo "parley_db_private: postgres or mysql" >&2; return 2 ;;
+  esac
 }
 
 parley_db_stop() {

@@ -67,9 +67,10 @@ internal static class ParleyCommandLine
         return e.ParamName is null ? message : message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
     }
 
-    /// <summary>The ledger named by --db (or PARLEY_DB), opened with the default startup mode.</summary>
+    /// <summary>The ledger named by --db (or PARLEY_DB), opened with the default startup mode. Without a spool: an
+    /// operator's command answers from the database or fails, and leaves the spool to the server that owns it.</summary>
     public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct) =>
-        Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed) }, ct);
+        Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false }, ct);
 
     public static string DatabaseOf(ParseResult parsed) =>
         parsed.GetValue(Db) ?? Environment.GetEnvironmentVariable("PARLEY_DB") ?? "sqlite:parley.db";
@@ -80,7 +81,16 @@ internal static class ParleyCommandLine
         var schema = new Option<string>("--schema") { Description = "migrate (default), verify or off", DefaultValueFactory = _ => "migrate" };
         schema.AcceptOnlyFromAmong("migrate", "verify", "off");
         var insecure = new Option<bool>("--insecure") { Description = "Serve beyond loopback without API keys" };
-        var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure };
+        var spool = new Option<string?>("--spool")
+        {
+            Description = "The spool file for writes while the database is unavailable (default: beside a SQLite file, or parley-{database}.spool here; env PARLEY_SPOOL)",
+        };
+        var spoolMax = new Option<int>("--spool-max-mb") { Description = "The most the spool may hold, in MiB (default 1024)", DefaultValueFactory = _ => 1024 };
+        spoolMax.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--spool-max-mb must be at least 1.");
+        });
+        var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure, spool, spoolMax };
         serve.SetAction(async (parsed, ct) =>
         {
             var options = new Parley.Server.ServerOptions
@@ -89,6 +99,8 @@ internal static class ParleyCommandLine
                 Urls = parsed.GetValue(urls)!,
                 Schema = parsed.GetValue(schema) switch { "verify" => SchemaStartupMode.Verify, "off" => SchemaStartupMode.Off, _ => SchemaStartupMode.Migrate },
                 Insecure = parsed.GetValue(insecure),
+                Spool = parsed.GetValue(spool) ?? (Environment.GetEnvironmentVariable("PARLEY_SPOOL") is { Length: > 0 } path ? path : null),
+                SpoolMaxBytes = parsed.GetValue(spoolMax) * 1024L * 1024,
             };
             await using var app = await Parley.Server.ParleyServer.BuildAsync(options, ct);
             try

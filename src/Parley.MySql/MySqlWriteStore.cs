@@ -65,6 +65,15 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         return false;
     }
 
+    // Connection failures, and the server refusing writes: 1021 disk full, 1114 table full, 1040 too many
+    // connections, 1053 shutting down, 1290/1836 read-only.
+    public override bool IsUnavailable(Exception error) => IsTransient(error) || error switch
+    {
+        MySqlException e => (int)e.ErrorCode is 1021 or 1114 or 1040 or 1042 or 1053 or 1290 or 1836 || (int)e.ErrorCode >= 2000,
+        IOException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
+
     public override void InsertMessage(MessageRow message)
     {
         Remember(message);

@@ -41,6 +41,17 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _ => false,
     };
 
+    // Connection failures, and the server refusing writes: 08 connection, 53 out of resources (53100 disk full),
+    // 57P admin shutdown and startup, 25006 read-only transaction (a standby).
+    public override bool IsUnavailable(Exception error) => IsTransient(error) || error switch
+    {
+        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState.StartsWith("53", StringComparison.Ordinal) ||
+                               p.SqlState.StartsWith("57P", StringComparison.Ordinal) || p.SqlState == "25006",
+        NpgsqlException => true,
+        IOException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => false,
+    };
+
     public override void InsertMessage(MessageRow message)
     {
         Remember(message);

@@ -25,6 +25,10 @@ public sealed record ServerOptions
     public SchemaStartupMode Schema { get; init; } = SchemaStartupMode.Migrate;
     /// <summary>Serve beyond loopback without API keys.</summary>
     public bool Insecure { get; init; }
+    /// <summary>The spool file (SPEC 4); null for the default beside the database.</summary>
+    public string? Spool { get; init; }
+    /// <summary>The most the spool may hold.</summary>
+    public long SpoolMaxBytes { get; init; } = 1L << 30;
     /// <summary>The least severe log level written.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 }
@@ -53,7 +57,13 @@ public static class ParleyServer
             doc.Info.Description = "A message ledger: sessions, messages, delivery statuses. Errors are RFC 7807 problem+json.";
             return Task.CompletedTask;
         }));
-        var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = options.Database, Schema = options.Schema }, cancellationToken);
+        // The ledger opens before the host is built, so it logs (spooling, replay, retries) through its own factory.
+        var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel));
+        var ledger = await Ledger.OpenAsync(new LedgerOptions
+        {
+            Database = options.Database, Schema = options.Schema, SpoolPath = options.Spool, SpoolMaxBytes = options.SpoolMaxBytes,
+            LoggerFactory = loggers,
+        }, cancellationToken);
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
         var keys = new ApiKeys(ledger, secret ?? []);
@@ -76,7 +86,11 @@ public static class ParleyServer
         var app = builder.Build();
         // SIGTERM: Kestrel stops taking requests and finishes the ones in flight (each awaits its commit), then the
         // ledger commits whatever is still queued before the process exits.
-        app.Lifetime.ApplicationStopped.Register(() => ledger.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            ledger.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            loggers.Dispose();
+        });
 
         app.Use(metrics.Count);
         app.Use(ProblemsForExceptions);
@@ -116,7 +130,7 @@ public static class ParleyServer
         catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
         {
             var result = Problems.For(e);
-            if (e is ParleyException) ctx.Response.Headers.RetryAfter = "5";
+            if (e is ParleyException) ctx.Response.Headers.RetryAfter = e is ParleyUnavailableException u ? ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : "5";
             if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
                 ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server").LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
             await result.ExecuteAsync(ctx);

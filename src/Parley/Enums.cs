@@ -59,6 +59,9 @@ public enum ReportOutcome
     Stale,
     /// <summary>An equal report was already stored; nothing was added.</summary>
     Duplicate,
+    /// <summary>The database was unavailable: the report waits in the spool and is applied, by the same rules, when
+    /// the database is back.</summary>
+    Spooled,
 }
 
 /// <summary>The reader of a session's read marker (SPEC 2.2).</summary>

@@ -21,7 +21,7 @@ public sealed partial class Ledger
     }
 
     /// <summary>Every key, revoked ones included, without secrets.</summary>
-    public Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(_reader.ApiKeys());
+    public Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(Read(_reader.ApiKeys, evenWhileSpooling: true));
 
     /// <summary>Revokes a key by id; false when there is no such active key.</summary>
     public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken = default)
@@ -35,7 +35,7 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(presented);
         var parts = presented.Split('_', 3); // the secret is base64url and may itself contain '_'
-        if (parts.Length != 3 || parts[0] != "pk" || _reader.ApiKey(parts[1]) is not { } stored || stored.Key.RevokedAt is not null)
+        if (parts.Length != 3 || parts[0] != "pk" || Read(() => _reader.ApiKey(parts[1]), evenWhileSpooling: true) is not { } stored || stored.Key.RevokedAt is not null)
             return Task.FromResult<ApiKey?>(null);
         var matches = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented, keySecret)), Encoding.ASCII.GetBytes(stored.Hash));
         return Task.FromResult(matches ? stored.Key : null);

@@ -13,7 +13,9 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(messageId);
         var valid = Check(report, "");
-        var result = (ReportStatusOp.Result)(await _writer.Enqueue(new ReportStatusOp(messageId, valid), cancellationToken))!;
+        var answer = await _writer.Enqueue(new ReportStatusOp(messageId, valid), cancellationToken);
+        if (answer == WriteOp.Spooled) return new StatusReportResult(null, ReportOutcome.Spooled);
+        var result = (ReportStatusOp.Result)answer!;
         return new StatusReportResult(Mapping.ToMessage(result.Row, result.AgentReadSeq, result.UserReadSeq), result.Outcome);
     }
 

@@ -1,4 +1,5 @@
 using Parley.Internal;
+using Parley.Internal.Writing;
 using Parley.Internal.Writing.Ops;
 
 namespace Parley;
@@ -22,15 +23,16 @@ public sealed partial class Ledger
             StartedAt = session.StartedAt is { } started ? Timestamps.Truncate(started) : now,
             UpdatedAt = now,
         };
-        var created = (bool)(await _writer.Enqueue(new CreateSessionOp(row), cancellationToken))!;
-        return new SessionResult(await RequireSession(row.Id), created);
+        var created = await _writer.Enqueue(new CreateSessionOp(row), cancellationToken);
+        if (created == WriteOp.Spooled) return new SessionResult(Mapping.ToSession(row, []), Created: true) { Spooled = true };
+        return new SessionResult(await RequireSession(row.Id), (bool)created!);
     }
 
     /// <summary>A session with its summary, or null.</summary>
     public Task<Session?> GetSessionAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return Task.FromResult(_reader.GetSession(id, tenant: null));
+        return Task.FromResult(Read(() => _reader.GetSession(id, tenant: null)));
     }
 
     /// <summary>Sessions, newest activity first.</summary>
@@ -41,7 +43,7 @@ public sealed partial class Ledger
         Validate.Range(query.PerPage, 1, 200, "per_page");
         if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
         Validate.Text(query.Text, "q", 200);
-        return Task.FromResult(_reader.ListSessions(query));
+        return Task.FromResult(Read(() => _reader.ListSessions(query)));
     }
 
     /// <summary>Changes a session's title or metadata.</summary>

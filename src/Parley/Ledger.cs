@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Internal;
 using Parley.Internal.Data;
 using Parley.Internal.Engines;
+using Parley.Internal.Spooling;
 using Parley.Internal.Writing;
 using Parley.Internal.Writing.Ops;
 
@@ -48,6 +49,37 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Write calls waiting for the writer.</summary>
     public long WriteQueueDepth => _writer.QueueDepth;
 
+    /// <summary>The spool: where it is and how many writes wait in it for the database (SPEC 4); null when the
+    /// ledger was opened without one.</summary>
+    public SpoolStatus? Spool => _writer.SpoolFile is { } file ? new SpoolStatus(file.Path, _writer.SpoolPending, _writer.SpoolBytes, file.MaxBytes) : null;
+
+    /// <summary>Reads answer from the database, which does not yet hold the writes waiting in the spool: while any
+    /// wait, reads are refused rather than answered wrongly.</summary>
+    private void EnsureReadable()
+    {
+        var pending = _writer.SpoolPending;
+        if (pending > 0)
+            throw new ParleyUnavailableException($"the database is unavailable: {pending:N0} writes wait in the spool and a read would miss them; try again shortly.")
+            {
+                RetryAfter = TimeSpan.FromSeconds(2),
+            };
+    }
+
+    /// <summary>Runs a read, turning a database that cannot be reached into <see cref="ParleyUnavailableException"/>.</summary>
+    private T Read<T>(Func<T> read, bool evenWhileSpooling = false)
+    {
+        if (!evenWhileSpooling) EnsureReadable();
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or System.Net.Sockets.SocketException or TimeoutException
+                                  && e is not ArgumentException)
+        {
+            throw new ParleyUnavailableException($"the database cannot be read: {e.Message}", e);
+        }
+    }
+
     /// <summary>Calls <paramref name="handler"/> after every commit with what changed (sessions created and ended,
     /// messages logged, status reports applied). The handler runs on the writer's thread: it must be quick and must
     /// not throw — hand the change to a queue. Dispose the result to stop.</summary>
@@ -70,8 +102,27 @@ public sealed partial class Ledger : IAsyncDisposable
         var engine = LedgerEngine.For(url);
         var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley");
         var db = await Task.Run(() => engine.Open(url, options, log), cancellationToken);
+        SpoolFile? spool = null;
+        try
+        {
+            if (options.Spool) spool = SpoolFile.Open(options.SpoolPath ?? url.DefaultSpoolPath(), options.SpoolMaxBytes);
+        }
+        catch
+        {
+            db.Writer.Dispose();
+            if (db.Background is not null) await db.Background.DisposeAsync();
+            throw;
+        }
         Log.Opened(log, url.ToString(), db.SchemaVersion);
-        return new Ledger(new Writer(db.Writer, options, log), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
+        var ledger = new Ledger(new Writer(db.Writer, spool, options, log), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
+        if (spool?.DroppedTail is { } torn)
+        {
+            Log.SpoolTorn(log, spool.Path, torn.Bytes);
+            await ledger.RecordSystemEventAsync(SystemEventLevel.Warning, "spool", "torn_record_dropped",
+                new System.Text.Json.Nodes.JsonObject { ["spool"] = spool.Path, ["offset"] = torn.Offset, ["bytes"] = torn.Bytes, ["kept_in"] = spool.Path + ".torn" },
+                cancellationToken);
+        }
+        return ledger;
     }
 
     /// <summary>Commits every write already queued, then closes the database.</summary>
@@ -99,7 +150,7 @@ public sealed partial class Ledger : IAsyncDisposable
     public Task<IReadOnlyList<SystemEvent>> GetSystemEventsAsync(SystemEventLevel? level = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         Validate.Range(limit, 1, 1000, "limit");
-        return Task.FromResult(_reader.SystemEvents(level, limit));
+        return Task.FromResult(Read(() => _reader.SystemEvents(level, limit), evenWhileSpooling: true));
     }
 
     /// <summary>Drops parked reports older than <see cref="LedgerOptions.ParkedReportTtl"/>, each with a system

@@ -28,6 +28,21 @@ public sealed class LedgerOptions
     /// next commit takes them all, so one fsync serves many callers.</summary>
     public int MaxCallsPerCommit { get; set; } = 1024;
 
+    /// <summary>Whether writes the database cannot take go to the spool (default true; SPEC 4). Command-line tools
+    /// that only read or administer turn it off.</summary>
+    public bool Spool { get; set; } = true;
+
+    /// <summary>The spool file. Default: beside a SQLite database (<c>app.db.spool</c>); for a server database,
+    /// <c>parley-{database}.spool</c> in the working directory. One process per spool.</summary>
+    public string? SpoolPath { get; set; }
+
+    /// <summary>The most the spool may hold (default 1 GiB); past it writes are refused with
+    /// <see cref="SpoolFullException"/>.</summary>
+    public long SpoolMaxBytes { get; set; } = 1L << 30;
+
+    /// <summary>How long a write keeps retrying a database that cannot be reached before it is spooled (default 2 s).</summary>
+    public TimeSpan SpoolAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Where Parley logs; nothing is logged when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

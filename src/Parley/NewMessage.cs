@@ -46,7 +46,12 @@ public sealed record NewMessage
 }
 
 /// <summary>The stored message and whether this call created it (false: an idempotent repeat).</summary>
-public sealed record LoggedMessage(Message Message, bool Created);
+public sealed record LoggedMessage(Message Message, bool Created)
+{
+    /// <summary>The database was unavailable: the message waits in the spool, with its id and times already fixed,
+    /// and is stored when the database is back; it counts as unread until then.</summary>
+    public bool Spooled { get; init; }
+}
 
 /// <summary>A page of a cursor-paged list; <see cref="NextCursor"/> is null on the last page.</summary>
 public sealed record CursorPage<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -14,6 +14,38 @@ public class ParleyException : Exception
     public ParleyException() { }
 }
 
+/// <summary>The database cannot be reached or written right now and the write could not be spooled, or a read
+/// cannot be answered because writes are waiting in the spool (HTTP 503 with <c>Retry-After</c>). Nothing was
+/// changed; the same call can be repeated later.</summary>
+public class ParleyUnavailableException : ParleyException
+{
+    /// <summary>Creates the exception.</summary>
+    public ParleyUnavailableException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public ParleyUnavailableException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception.</summary>
+    public ParleyUnavailableException() { }
+
+    /// <summary>When to try again.</summary>
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The spool reached its configured size (<see cref="LedgerOptions.SpoolMaxBytes"/>) while the database was
+/// unavailable: the write was refused and nothing was kept.</summary>
+public sealed class SpoolFullException : ParleyUnavailableException
+{
+    /// <summary>Creates the exception.</summary>
+    public SpoolFullException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public SpoolFullException() { }
+
+    /// <summary>Creates the exception with its cause.</summary>
+    public SpoolFullException(string message, Exception innerException) : base(message, innerException) { }
+}
+
 /// <summary>A caller named a session or message that does not exist (HTTP 404).</summary>
 public class ParleyNotFoundException : ArgumentException
 {

@@ -70,7 +70,11 @@ public sealed record NewSession
 }
 
 /// <summary>The stored session and whether this call created it (false: the id existed).</summary>
-public sealed record SessionResult(Session Session, bool Created);
+public sealed record SessionResult(Session Session, bool Created)
+{
+    /// <summary>The database was unavailable: the session waits in the spool and is created when it is back.</summary>
+    public bool Spooled { get; init; }
+}
 
 /// <summary>Changes to a session; an unset field is left as it is.</summary>
 public sealed record SessionPatch

@@ -23,8 +23,9 @@ public sealed record StatusReport
     public string? Source { get; init; }
 }
 
-/// <summary>The message after a report, and what the report did.</summary>
-public sealed record StatusReportResult(Message Message, ReportOutcome Outcome);
+/// <summary>The message after a report, and what the report did. <see cref="Message"/> is null only when the report
+/// was spooled (<see cref="ReportOutcome.Spooled"/>): the message as it will be is known once it is applied.</summary>
+public sealed record StatusReportResult(Message? Message, ReportOutcome Outcome);
 
 /// <summary>One report of a batch, naming its message by <see cref="MessageId"/> or by the report's
 /// <see cref="StatusReport.ProviderMessageId"/>.</summary>

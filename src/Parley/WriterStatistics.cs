@@ -19,3 +19,10 @@ public sealed record WriterStatistics(long Commits, long CallsCommitted, TimeSpa
     /// <summary>How many calls one commit served on average (one fsync each).</summary>
     public double CallsPerCommit => Commits == 0 ? 0 : (double)CallsCommitted / Commits;
 }
+
+/// <summary>The spool (SPEC 4) now.</summary>
+/// <param name="Path">The spool file.</param>
+/// <param name="Pending">Writes waiting in it for the database.</param>
+/// <param name="PendingBytes">Their size.</param>
+/// <param name="MaxBytes">How much it may hold before writes are refused.</param>
+public sealed record SpoolStatus(string Path, int Pending, long PendingBytes, long MaxBytes);

@@ -30,7 +30,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         Assert.Equal(ReportOutcome.Applied, (await Report(id, MessageStatus.Delivered, 2)).Outcome);
         var stale = await Report(id, MessageStatus.Sent, 1);
         Assert.Equal(ReportOutcome.Stale, stale.Outcome);
-        Assert.Equal(MessageStatus.Delivered, stale.Message.Status);
+        Assert.Equal(MessageStatus.Delivered, stale.Message!.Status);
         var events = (await L.GetMessageAsync(id))!.Events!;
         Assert.Equal([ReportOutcome.Applied, ReportOutcome.Stale], events.Select(e => e.Outcome));
         Assert.Equal([true, false], events.Select(e => e.Applied));
@@ -43,7 +43,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         await Report(id, MessageStatus.Failed, 1, "30007", "carrier violation");
         var r = await Report(id, MessageStatus.Read, 2);
         Assert.Equal(ReportOutcome.Applied, r.Outcome);
-        Assert.Equal(MessageStatus.Read, r.Message.Status);
+        Assert.Equal(MessageStatus.Read, r.Message!.Status);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         await Report(b, MessageStatus.Delivered, 1);
         var r = await Report(b, MessageStatus.Failed, 2, "E2", "late failure");
         Assert.Equal(ReportOutcome.Stale, r.Outcome);
-        Assert.Equal(MessageStatus.Delivered, r.Message.Status);
+        Assert.Equal(MessageStatus.Delivered, r.Message!.Status);
     }
 
     [Fact]
@@ -70,8 +70,8 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         await Report(id, MessageStatus.Sent, 5);
         await Report(id, MessageStatus.Sent, 3);
         var r = await Report(id, MessageStatus.Delivered, 7);
-        Assert.Equal(T0.AddMinutes(3), r.Message.SentAt);
-        Assert.Equal(T0.AddMinutes(7), r.Message.DeliveredAt);
+        Assert.Equal(T0.AddMinutes(3), r.Message!.SentAt);
+        Assert.Equal(T0.AddMinutes(7), r.Message!.DeliveredAt);
         Assert.False(r.Message.DeliveredImplied);
     }
 
@@ -80,17 +80,17 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
     {
         var id = await Outbound();
         var r = await Report(id, MessageStatus.Read, 9);
-        Assert.Equal(T0.AddMinutes(9), r.Message.DeliveredAt);
+        Assert.Equal(T0.AddMinutes(9), r.Message!.DeliveredAt);
         Assert.True(r.Message.DeliveredImplied);
-        Assert.Equal(T0.AddMinutes(9), r.Message.SentAt);
+        Assert.Equal(T0.AddMinutes(9), r.Message!.SentAt);
 
         // A later real delivered report replaces the implied time, even though it is later than the read.
         r = await Report(id, MessageStatus.Delivered, 12);
-        Assert.Equal(T0.AddMinutes(12), r.Message.DeliveredAt);
+        Assert.Equal(T0.AddMinutes(12), r.Message!.DeliveredAt);
         Assert.False(r.Message.DeliveredImplied);
         r = await Report(id, MessageStatus.Sent, 11);
-        Assert.Equal(T0.AddMinutes(11), r.Message.SentAt);
-        Assert.Equal(MessageStatus.Read, r.Message.Status);
+        Assert.Equal(T0.AddMinutes(11), r.Message!.SentAt);
+        Assert.Equal(MessageStatus.Read, r.Message!.Status);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
     {
         var id = await Outbound();
         var r = await Report(id, MessageStatus.Failed, 1, "E");
-        Assert.Null(r.Message.SentAt);
+        Assert.Null(r.Message!.SentAt);
         Assert.Equal(T0.AddMinutes(1), r.Message.FailedAt);
     }
 
@@ -108,7 +108,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         var id = await Outbound();
         await Report(id, MessageStatus.Failed, 5, "LATE", "the later failure");
         var r = await Report(id, MessageStatus.Failed, 2, "EARLY", "the earlier failure");
-        Assert.Equal("LATE", r.Message.ErrorCode);
+        Assert.Equal("LATE", r.Message!.ErrorCode);
         Assert.Equal("the later failure", r.Message.ErrorMessage);
         Assert.Equal(T0.AddMinutes(2), r.Message.FailedAt);
     }
@@ -130,12 +130,12 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
     {
         var pending = await Outbound();
         var r = await Report(pending, MessageStatus.Cancelled, 1);
-        Assert.Equal(MessageStatus.Cancelled, r.Message.Status);
+        Assert.Equal(MessageStatus.Cancelled, r.Message!.Status);
         Assert.Equal(T0.AddMinutes(1), r.Message.CancelledAt);
 
         var sending = await Outbound();
         await Report(sending, MessageStatus.Sending, 1);
-        Assert.Equal(MessageStatus.Cancelled, (await Report(sending, MessageStatus.Cancelled, 2)).Message.Status);
+        Assert.Equal(MessageStatus.Cancelled, (await Report(sending, MessageStatus.Cancelled, 2)).Message!.Status);
 
         var sent = await Outbound();
         await Report(sent, MessageStatus.Sent, 1);
@@ -152,7 +152,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         await Report(id, MessageStatus.Cancelled, 1);
         var r = await Report(id, MessageStatus.Delivered, 2);
         Assert.Equal(ReportOutcome.Stale, r.Outcome);
-        Assert.Equal(MessageStatus.Cancelled, r.Message.Status);
+        Assert.Equal(MessageStatus.Cancelled, r.Message!.Status);
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
         await L.ReportStatusesAsync([new KeyedStatusReport { Report = new StatusReport { Status = MessageStatus.Read, At = T0.AddMinutes(5), ProviderMessageId = "wamid.1", Channel = "sms" } }]);
         var id = await Outbound();
         var r = await L.ReportStatusAsync(id, new StatusReport { Status = MessageStatus.Sent, At = T0.AddMinutes(1), ProviderMessageId = "wamid.1" });
-        Assert.Equal("wamid.1", r.Message.ProviderMessageId);
+        Assert.Equal("wamid.1", r.Message!.ProviderMessageId);
         var stored = await L.GetMessageAsync(id);
         Assert.Equal(MessageStatus.Read, stored!.Status);
     }

@@ -57,7 +57,10 @@ public class TwoServersTests
         var shuffled = reports.OrderBy(_ => random.Next()).ToList();
 
         var ports = new[] { ChildProcess.FreePort(), ChildProcess.FreePort() };
-        var servers = ports.Select(p => ChildProcess.Start(ChildProcess.Cli, "serve", "--db", db.Url, "--urls", $"http://127.0.0.1:{p}")).ToArray();
+        // Each process owns its spool; two on one file are refused.
+        var spools = Directory.CreateTempSubdirectory("parley-spools-");
+        var servers = ports.Select(p => ChildProcess.Start(ChildProcess.Cli, "serve", "--db", db.Url, "--urls", $"http://127.0.0.1:{p}",
+            "--spool", Path.Combine(spools.FullName, $"{p}.spool"))).ToArray();
         try
         {
             var clients = await Task.WhenAll(servers.Select((s, i) => ChildProcess.WaitUntilReadyAsync(s, ports[i])));

@@ -10,6 +10,15 @@ internal static class ParleyJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
 
+    /// <summary>202 Accepted with the body the write would have had and <c>"spooled": true</c> (SPEC 4): the
+    /// database was unavailable and the write waits in the spool, on disk.</summary>
+    public static Microsoft.AspNetCore.Http.IResult Spooled(object body)
+    {
+        var node = JsonSerializer.SerializeToNode(body, body.GetType(), Options)!.AsObject();
+        node["spooled"] = true;
+        return Microsoft.AspNetCore.Http.Results.Json(node, Options, statusCode: 202);
+    }
+
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

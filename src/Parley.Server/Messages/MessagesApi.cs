@@ -21,6 +21,7 @@ internal static class MessagesApi
             {
                 var one = RequestBody.As<NewMessage>(bytes);
                 var single = await ledger.LogMessageAsync(id, one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
+                if (single.Spooled) return ParleyJson.Spooled(single.Message);
                 return Results.Json(single.Message, ParleyJson.Options, statusCode: single.Created ? 201 : 200);
             }
             var body = System.Text.Json.Nodes.JsonNode.Parse(bytes)!.AsObject();
@@ -30,10 +31,11 @@ internal static class MessagesApi
                 if (list is not JsonArray array) throw new ArgumentException("messages must be an array.", "messages");
                 var messages = array.Select((m, i) => RequestBody.As<NewMessage>(m, $"messages[{i}]") is var nm && nm.Source is null ? nm with { Source = "api" } : nm).ToList();
                 var logged = await ledger.LogMessagesAsync(id, messages, ctx.RequestAborted);
+                if (logged[0].Spooled) return ParleyJson.Spooled(new MessagesBody([.. logged.Select(l => l.Message)]));
                 return Results.Json(new MessagesBody([.. logged.Select(l => l.Message)]), ParleyJson.Options, statusCode: logged.Any(l => l.Created) ? 201 : 200);
             }
             throw new ArgumentException("a batch body is {\"messages\": [...]}.", "messages");
-        }).WithTags("messages").Accepts<NewMessage>("application/json").Produces<Message>(201).Produces<MessagesBody>(201);
+        }).WithTags("messages").Accepts<NewMessage>("application/json").Produces<Message>(201).Produces<MessagesBody>(201).Produces<Message>(202);
 
         api.MapGet("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
         {
@@ -72,6 +74,7 @@ internal static class MessagesApi
             var report = await RequestBody.ReadAsync<StatusReport>(ctx.Request);
             if (!await ctx.Caller().MayReport(ledger, id)) return MessageNotFound(id);
             var result = await ledger.ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
+            if (result.Outcome == ReportOutcome.Spooled) return ParleyJson.Spooled(new StatusResultBody(null, result.Outcome));
             return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
         }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>();
 
@@ -111,7 +114,8 @@ internal static class MessagesApi
                     results[keyed[k].Index] = new BatchResultBody(r.Outcome, r.MessageId, r.Parked ? true : null, r.Error is null ? null : Problems.BodyFor(r.Error));
                 }
             }
-            return Results.Json(new { results }, ParleyJson.Options);
+            var answer = new { results };
+            return results.Any(r => r is BatchResultBody { Outcome: ReportOutcome.Spooled }) ? ParleyJson.Spooled(answer) : Results.Json(answer, ParleyJson.Options);
         }).WithTags("status").Produces<BatchResultsBody>();
 
         return api;
@@ -140,7 +144,7 @@ internal static class MessagesApi
 internal sealed record MessagesBody(IReadOnlyList<Message> Messages);
 
 /// <summary>The answer to one status report.</summary>
-internal sealed record StatusResultBody(Message Message, ReportOutcome Outcome);
+internal sealed record StatusResultBody(Message? Message, ReportOutcome Outcome);
 
 /// <summary>One report's result in a batch: an outcome, or parked, or a problem object.</summary>
 internal sealed record BatchResultBody(ReportOutcome? Outcome, string? MessageId, bool? Parked, Dictionary<string, object?>? Error);

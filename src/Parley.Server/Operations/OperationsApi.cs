@@ -41,7 +41,7 @@ internal static class OperationsApi
     {
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }, ParleyJson.Options)).ExcludeFromDescription();
 
-        app.MapGet("/health/ready", async (Ledger ledger, CancellationToken ct) =>
+        app.MapGet("/health/ready", async (Ledger ledger, HttpContext ctx, CancellationToken ct) =>
         {
             string database;
             var ready = true;
@@ -55,7 +55,19 @@ internal static class OperationsApi
                 database = "unreachable: " + e.Message;
                 ready = false;
             }
-            var body = new { status = ready ? "ready" : "unavailable", database, schema = new { verified = true, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth };
+            // Writes waiting in the spool mean the database was unavailable and reads would miss them: not ready yet.
+            var spool = ledger.Spool;
+            if (spool is { Pending: > 0 })
+            {
+                ready = false;
+                database = database == "reachable" ? $"reachable; replaying {spool.Pending} spooled writes" : database;
+            }
+            var body = new
+            {
+                status = ready ? "ready" : "unavailable", database, schema = new { verified = true, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth,
+                spool = spool is null ? null : new { path = spool.Path, pending = spool.Pending, bytes = spool.PendingBytes, max_bytes = spool.MaxBytes },
+            };
+            if (!ready) ctx.Response.Headers.RetryAfter = "2";
             return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
         }).ExcludeFromDescription();
 
@@ -81,6 +93,15 @@ internal static class OperationsApi
         Line("# HELP parley_writer_queue_depth Write calls waiting for the writer.");
         Line("# TYPE parley_writer_queue_depth gauge");
         Line($"parley_writer_queue_depth {w.QueueDepth}");
+        if (ledger.Spool is { } spool)
+        {
+            Line("# HELP parley_spool_pending Writes waiting in the spool for the database.");
+            Line("# TYPE parley_spool_pending gauge");
+            Line($"parley_spool_pending {spool.Pending}");
+            Line("# HELP parley_spool_bytes Bytes waiting in the spool.");
+            Line("# TYPE parley_spool_bytes gauge");
+            Line($"parley_spool_bytes {spool.PendingBytes}");
+        }
         Histogram("parley_commit_seconds", "Time to execute and commit one group of write calls.", WriterStatistics.CommitSecondsBounds, w.CommitSecondsBuckets, w.Commits, w.CommitTime.TotalSeconds);
         Histogram("parley_commit_batch_size", "Write calls carried by one commit.", WriterStatistics.CallsPerCommitBounds, w.CallsPerCommitBuckets, w.Commits, w.CallsCommitted);
         return text.ToString();

@@ -17,8 +17,9 @@ internal static class SessionsApi
         {
             var body = await RequestBody.ReadAsync<NewSession>(ctx.Request);
             var result = await ledger.CreateSessionAsync(body with { Tenant = ctx.Caller().TenantFor(body.Tenant) }, ctx.RequestAborted);
+            if (result.Spooled) return ParleyJson.Spooled(result.Session);
             return Results.Json(result.Session, ParleyJson.Options, statusCode: result.Created ? 201 : 200);
-        }).Accepts<NewSession>("application/json").Produces<Session>(201).Produces<Session>(200);
+        }).Accepts<NewSession>("application/json").Produces<Session>(201).Produces<Session>(200).Produces<Session>(202);
 
         group.MapGet("", async (HttpContext ctx, Ledger ledger) =>
         {

@@ -33,5 +33,15 @@ internal sealed record DatabaseUrl(string Engine, string Target)
         return colon > 0 && colon < at ? url[..(colon + 1)] + "***" + url[at..] : url;
     }
 
+    /// <summary>Where the spool goes unless configured: beside a SQLite file; for a server database, a file named
+    /// after its engine, host, port and name in the working directory.</summary>
+    public string DefaultSpoolPath()
+    {
+        if (Engine == "sqlite") return Target + ".spool";
+        var uri = new Uri(Target);
+        var name = $"parley-{Engine}-{uri.Host}-{uri.Port}-{uri.AbsolutePath.Trim('/')}";
+        return string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' ? c : '_')) + ".spool";
+    }
+
     public override string ToString() => Engine == "sqlite" ? $"sqlite:{Target}" : Redact(Target);
 }

@@ -25,4 +25,22 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Error, "Expiring parked reports failed")]
     public static partial void ParkedExpiryFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(8, LogLevel.Error, "The database cannot be written ({Error}); writes go to the spool {Path}")]
+    public static partial void Spooling(ILogger logger, string error, string path);
+
+    [LoggerMessage(9, LogLevel.Information, "Replayed {Records} spooled writes in {Seconds:F1} s; writing to the database again")]
+    public static partial void SpoolReplayed(ILogger logger, int records, double seconds);
+
+    [LoggerMessage(10, LogLevel.Error, "A spooled write was refused by the database on replay and kept in {Path}: {Error}")]
+    public static partial void SpoolRejected(ILogger logger, string path, string error);
+
+    [LoggerMessage(11, LogLevel.Debug, "The database is still unavailable; spool replay waits {Delay}")]
+    public static partial void SpoolReplayWaits(ILogger logger, TimeSpan delay);
+
+    [LoggerMessage(12, LogLevel.Error, "Neither the database nor the spool could take a write")]
+    public static partial void SpoolFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(13, LogLevel.Warning, "The spool {Path} ended in a torn record of {Bytes} bytes (a crash mid-append, never acknowledged); it was moved to {Path}.torn")]
+    public static partial void SpoolTorn(ILogger logger, string path, long bytes);
 }

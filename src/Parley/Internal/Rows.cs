@@ -47,6 +47,8 @@ internal sealed class MessageRow
     public string? MetadataJson;
     public DateTimeOffset CreatedAt;
     public DateTimeOffset UpdatedAt;
+
+    public MessageRow Copy() => (MessageRow)MemberwiseClone();
 }
 
 /// <summary>A status report as stored.</summary>

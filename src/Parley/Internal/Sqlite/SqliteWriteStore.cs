@@ -27,6 +27,10 @@ internal sealed class SqliteWriteStore(SqliteConnection conn) : AdoWriteStore(Sq
     public override bool IsTransient(Exception error) =>
         error is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
 
+    // SQLITE_BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN: the file cannot be written now; it may be later.
+    public override bool IsUnavailable(Exception error) =>
+        error is SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 or 14 } or IOException;
+
     public override void InsertMessage(MessageRow m)
     {
         var d = m.Delivery;

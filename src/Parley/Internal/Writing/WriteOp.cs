@@ -38,5 +38,22 @@ internal abstract class WriteOp
 
     public void Fail(Exception error) => _done.TrySetException(error);
 
+    /// <summary>The result of a write that went to the spool, for operations whose answer cannot be told before
+    /// the database has it (a status report's outcome, whether a session was new).</summary>
+    public static readonly object Spooled = new();
+
+    /// <summary>The write as the spool keeps it, or null for an operation that cannot wait for the database (it
+    /// answers from it, or administers it).</summary>
+    public virtual Spooling.SpooledWrite? ToSpool() => null;
+
+    /// <summary>What the caller is told when the write went to the spool.</summary>
+    protected virtual object? SpooledResult() => Spooled;
+
+    /// <summary>Completes the caller's task after the write was appended to the spool and fsync'd.</summary>
+    public void CompleteSpooled() => _done.TrySetResult(SpooledResult());
+
+    /// <summary>The caller error of the last run, if any (a replayed write that the database refuses).</summary>
+    public Exception? Refusal => _error;
+
     public static bool IsCallerError(Exception e) => e is ArgumentException or ParleyConflictException;
 }

@@ -12,6 +12,10 @@ internal abstract class WriteStore : IDisposable
     /// <summary>Whether a failure is worth retrying (a lock held by another process, a dropped connection).</summary>
     public abstract bool IsTransient(Exception error);
 
+    /// <summary>Whether a failure means the database cannot take writes right now — unreachable, locked, read-only,
+    /// out of space — so that a write may go to the spool instead. A failure of one write itself is not.</summary>
+    public virtual bool IsUnavailable(Exception error) => IsTransient(error) || error is IOException;
+
     public abstract SessionRow? LoadSession(string id);
     public abstract void InsertSession(SessionRow session);
     /// <summary>Writes every mutable field and counter of the session.</summary>

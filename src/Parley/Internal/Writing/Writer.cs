@@ -7,8 +7,9 @@ namespace Parley.Internal.Writing;
 
 /// <summary>Group commit: one thread owns the write connection and drains the queue of callers' operations into
 /// one transaction, so one fsync serves every caller waiting at that moment. It never waits on a timer: when the
-/// queue is empty it commits what it has (PERFORMANCE.md). A caller's task completes only after the commit.</summary>
-internal sealed class Writer : IAsyncDisposable
+/// queue is empty it commits what it has (PERFORMANCE.md). A caller's task completes only after the commit — or,
+/// when the database cannot be written, after the write is in the spool (<c>Writer.Spool.cs</c>).</summary>
+internal sealed partial class Writer : IAsyncDisposable
 {
     private readonly Channel<WriteOp> _queue;
     private readonly WriteStore _store;
@@ -27,9 +28,11 @@ internal sealed class Writer : IAsyncDisposable
     private readonly long[] _latency = new long[WriterStatistics.CommitSecondsBounds.Count];
     private readonly long[] _groups = new long[WriterStatistics.CallsPerCommitBounds.Count];
 
-    public Writer(WriteStore store, LedgerOptions options, ILogger log)
+    public Writer(WriteStore store, Spooling.SpoolFile? spool, LedgerOptions options, ILogger log)
     {
         _store = store;
+        _spool = spool;
+        _spoolAfter = options.SpoolAfter;
         _batch = new WriteBatch(store, options.TimeProvider, options.ParkedReportTtl);
         _maxOps = Math.Max(1, options.MaxCallsPerCommit);
         _log = log;
@@ -40,7 +43,8 @@ internal sealed class Writer : IAsyncDisposable
         });
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(store.IsTransient),
+            // With a spool, a database that stays unavailable is not retried for long: the write is spooled instead.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => store.IsTransient(e) && !SpoolNow()),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(20),
@@ -128,13 +132,17 @@ internal sealed class Writer : IAsyncDisposable
         var ops = new List<WriteOp>(_maxOps);
         try
         {
-            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            while (WaitForWork())
             {
+                if (ReplayDue()) Replay();
                 ops.Clear();
                 if (!TakeQueued(ops)) continue;
-                Commit(ops);
+                // While writes wait in the spool, new ones queue behind them there, so that replay keeps their order.
+                if (SpoolPending > 0) Spool(ops, cause: null);
+                else Commit(ops);
                 RecordRecoveries();
             }
+            if (SpoolPending > 0) Replay();
             _stopped.TrySetResult();
         }
 #pragma warning disable CA1031 // The writer thread must report every failure to its callers, never die silently.
@@ -150,8 +158,8 @@ internal sealed class Writer : IAsyncDisposable
     {
         try
         {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            _retry.Execute(static state => state.Self.RunTransaction(state.Ops), (Self: this, Ops: ops));
+            var started = _commitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            _retry.Execute(static state => state.Self.RunTransaction(state.Ops, joinQueued: true), (Self: this, Ops: ops));
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Interlocked.Add(ref _commitTicks, elapsed.Ticks);
             Count(_latency, WriterStatistics.CommitSecondsBounds, elapsed.TotalSeconds);
@@ -161,7 +169,11 @@ internal sealed class Writer : IAsyncDisposable
             foreach (var op in ops) op.Complete();
             PublishChanges();
         }
-        catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e))
+        catch (Exception e) when (_spool is not null && _store.IsUnavailable(e))
+        {
+            Spool(ops, e);
+        }
+        catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e) && !_store.IsUnavailable(e))
         {
             // Something unexpected failed the shared transaction: run each call alone so only the culprit fails.
             Log.BatchFailed(_log, ops.Count, e);
@@ -185,7 +197,7 @@ internal sealed class Writer : IAsyncDisposable
         return ops.Count > before;
     }
 
-    private void RunTransaction(List<WriteOp> ops)
+    private void RunTransaction(List<WriteOp> ops, bool joinQueued)
     {
         _batch.Reset();
         lock (_subscribers) _batch.Publishing = _subscribers.Count > 0;
@@ -198,7 +210,7 @@ internal sealed class Writer : IAsyncDisposable
             do
             {
                 for (; executed < ops.Count; executed++) ops[executed].Execute(_batch);
-            } while (TakeQueued(ops));
+            } while (joinQueued && TakeQueued(ops));
             _batch.Flush();
             _store.Commit();
         }
@@ -229,6 +241,7 @@ internal sealed class Writer : IAsyncDisposable
         finally
         {
             _store.Dispose();
+            _spool?.Dispose();
         }
     }
 }

@@ -11,7 +11,26 @@ internal sealed record PlannedMessage(MessageRow Row, bool ClientGaveId, ValidRe
 /// session's read markers for <c>read_by_*</c>.</summary>
 internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp
 {
-    public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq);
+    public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq, bool Spooled = false);
+
+    public override Spooling.SpooledWrite ToSpool() =>
+        new Spooling.SpooledMessages(sessionId, [.. messages.Select(Spooling.SpooledMessage.Of)]);
+
+    // The caller sees each message as it will be stored, but for its place in the session, which replay assigns.
+    protected override object? SpooledResult()
+    {
+        var rows = new (MessageRow Row, bool Created)[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i].Row.Copy();
+            m.SessionSeq = 0;
+            m.UpdatedAt = m.CreatedAt;
+            m.Delivery = default;
+            if (messages[i].Initial is { } initial) ApplyInitial(m, initial);
+            rows[i] = (m, true);
+        }
+        return new Result(rows, AgentReadSeq: -1, UserReadSeq: -1, Spooled: true);
+    }
 
     protected override object? Run(WriteBatch batch)
     {

@@ -5,6 +5,8 @@ internal sealed class ReportStatusOp(string messageId, ValidReport report) : Wri
 {
     public sealed record Result(MessageRow Row, ReportOutcome Outcome, long AgentReadSeq, long UserReadSeq);
 
+    public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledReport(messageId, report);
+
     protected override object? Run(WriteBatch batch)
     {
         var message = batch.Store.FindMessage(messageId)
@@ -22,6 +24,14 @@ internal sealed class ReportStatusOp(string messageId, ValidReport report) : Wri
 /// <see cref="BatchReportResult"/> per report, in order.</summary>
 internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp
 {
+    public override Spooling.SpooledWrite ToSpool() =>
+        new Spooling.SpooledReports([.. reports.Where(r => r.Invalid is null && r.Report is not null).Select(r => new Spooling.SpooledKeyedReport(r.MessageId, r.Report!))]);
+
+    // The reports that passed their checks wait in the spool; the others already have their answer.
+    protected override object? SpooledResult() => reports.Select(r => r.Invalid is not null || r.Report is null
+        ? new BatchReportResult { MessageId = r.MessageId, Error = r.Invalid }
+        : new BatchReportResult { MessageId = r.MessageId, Outcome = ReportOutcome.Spooled }).ToArray();
+
     protected override object? Run(WriteBatch batch)
     {
         var results = new BatchReportResult[reports.Count];

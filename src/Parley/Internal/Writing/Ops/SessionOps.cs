@@ -3,6 +3,8 @@ namespace Parley.Internal.Writing.Ops;
 /// <summary>Creates a session, or finds the stored one with the same id (result: whether it created).</summary>
 internal sealed class CreateSessionOp(SessionRow row) : WriteOp
 {
+    public override Spooling.SpooledWrite ToSpool() => Spooling.SpooledSession.Of(row);
+
     protected override object? Run(WriteBatch batch)
     {
         if (batch.Session(row.Id) is not null) return false;
@@ -46,6 +48,8 @@ internal sealed class DeleteSessionOp(string id) : WriteOp
 /// <summary>Writes a system event.</summary>
 internal sealed class SystemEventOp(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) : WriteOp
 {
+    public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledSystemEvent(level, source, name, detailJson, at);
+
     protected override object? Run(WriteBatch batch)
     {
         batch.Store.InsertSystemEvent(level, source, name, detailJson, at);
