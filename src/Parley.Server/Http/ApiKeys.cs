@@ -5,7 +5,9 @@ namespace Parley.Server.Http;
 
 /// <summary>API keys on the wire (SPEC 7.4): once any active key exists, every <c>/api/v1</c> route needs
 /// <c>Authorization: Bearer &lt;key&gt;</c>; a tenant key is confined to its tenant and kept off the system routes.
-/// Results are cached for a few seconds, so a revoked key stops working within that time.</summary>
+/// Results are cached for a few seconds, so a revoked key stops working within that time. While the database cannot
+/// be read (an outage, writes going to the spool) the answers last read stay in force, so that writes keep being
+/// accepted; a key never seen before is answered 503 until the database is back.</summary>
 internal sealed class ApiKeys(Ledger ledger, byte[] secret)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
@@ -16,7 +18,15 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
     public async Task<bool> EnabledAsync()
     {
         if (DateTime.UtcNow < _enabled.Until) return _enabled.On;
-        var on = (await ledger.ListApiKeysAsync()).Any(k => k.RevokedAt is null);
+        bool on;
+        try
+        {
+            on = (await ledger.ListApiKeysAsync()).Any(k => k.RevokedAt is null);
+        }
+        catch (ParleyUnavailableException) when (_enabled.Until != default)
+        {
+            return _enabled.On;
+        }
         _enabled = (on, DateTime.UtcNow + CacheFor);
         return on;
     }
@@ -51,7 +61,15 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
     private async Task<ApiKey?> KeyFor(string token)
     {
         if (_cache.TryGetValue(token, out var hit) && DateTime.UtcNow < hit.Until) return hit.Key;
-        var key = await ledger.AuthenticateAsync(token, secret);
+        ApiKey? key;
+        try
+        {
+            key = await ledger.AuthenticateAsync(token, secret);
+        }
+        catch (ParleyUnavailableException) when (hit.Until != default)
+        {
+            return hit.Key;
+        }
         if (_cache.Count > 10_000) _cache.Clear();
         _cache[token] = (key, DateTime.UtcNow + CacheFor);
         return key;

@@ -19,11 +19,57 @@ internal sealed record Caller(string? Tenant)
     }
 
     /// <summary>Whether the caller may write to the session. Without a tenant this costs nothing: the ledger itself
-    /// refuses a session that does not exist.</summary>
-    public async Task<bool> MayUse(Ledger ledger, string sessionId) => Tenant is null || await Session(ledger, sessionId) is not null;
+    /// refuses a session that does not exist. The tenant of each session checked is remembered, and used only when
+    /// the database cannot be read: a tenant's writes to a session it used before are still accepted (spooled)
+    /// during an outage.</summary>
+    public async Task<bool> MayUse(Ledger ledger, string sessionId)
+    {
+        if (Tenant is null) return true;
+        var owners = OwnersOf(ledger);
+        Session? session;
+        try
+        {
+            session = await ledger.GetSessionAsync(sessionId);
+        }
+        catch (ParleyUnavailableException) when (owners.ContainsKey("s:" + sessionId))
+        {
+            return owners["s:" + sessionId] == Tenant;
+        }
+        if (session is not null) Remember(owners, "s:" + sessionId, session.Tenant);
+        return session is not null && session.Tenant == Tenant;
+    }
 
     /// <summary>Whether the caller may report on the message (same rule).</summary>
-    public async Task<bool> MayReport(Ledger ledger, string messageId) => Tenant is null || await Message(ledger, messageId) is not null;
+    public async Task<bool> MayReport(Ledger ledger, string messageId)
+    {
+        if (Tenant is null) return true;
+        var owners = OwnersOf(ledger);
+        Message? message;
+        try
+        {
+            message = await ledger.GetMessageAsync(messageId);
+        }
+        catch (ParleyUnavailableException) when (owners.ContainsKey("m:" + messageId))
+        {
+            return owners["m:" + messageId] == Tenant;
+        }
+        if (message is null) return false;
+        var session = await ledger.GetSessionAsync(message.SessionId);
+        if (session is not null) Remember(owners, "m:" + messageId, session.Tenant);
+        return session is not null && session.Tenant == Tenant;
+    }
+
+    // The tenant of each session and message seen, per ledger (one per server).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Ledger, System.Collections.Concurrent.ConcurrentDictionary<string, string?>> Owners = [];
+
+    private static System.Collections.Concurrent.ConcurrentDictionary<string, string?> OwnersOf(Ledger ledger) =>
+        Owners.GetValue(ledger, _ => new(StringComparer.Ordinal));
+
+    private static void Remember(System.Collections.Concurrent.ConcurrentDictionary<string, string?> owners, string key, string? tenant)
+    {
+        if (owners.Count > 100_000) owners.Clear();
+        owners[key] = tenant;
+    }
 
     /// <summary>The message if this caller may see it.</summary>
     public async Task<Message?> Message(Ledger ledger, string id)

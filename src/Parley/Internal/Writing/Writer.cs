@@ -171,6 +171,8 @@ internal sealed partial class Writer : IAsyncDisposable
         }
         catch (Exception e) when (_spool is not null && _store.IsUnavailable(e))
         {
+            // The retries did not recover: nothing to record as recovered.
+            Interlocked.Exchange(ref _recoveredSinceLastEvent, 0);
             Spool(ops, e);
         }
         catch (Exception e) when (ops.Count > 1 && !_store.IsTransient(e) && !_store.IsUnavailable(e))
@@ -183,6 +185,7 @@ internal sealed partial class Writer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            Interlocked.Exchange(ref _recoveredSinceLastEvent, 0);
             var error = new ParleyException($"the write could not be committed: {e.Message}", e);
             foreach (var op in ops) op.Fail(error);
         }
