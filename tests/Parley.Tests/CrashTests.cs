@@ -5,8 +5,10 @@ namespace Parley.Tests;
 /// <summary>SIGKILL at random moments: a child process logs and reports under load through the library; it is killed
 /// at a random point, restarted, killed again. After each kill every write it was told had committed is present exactly
 /// once, and the data check (integrity, summaries against counts, statuses against events) finds nothing.</summary>
-public class CrashTests
+public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output = output;
+
     public static TheoryData<string, int> Engines() => new() { { TestDatabases.Sqlite, 8 }, { TestDatabases.Postgres, 5 }, { TestDatabases.MySql, 5 } };
 
     [Theory]
@@ -55,6 +57,82 @@ public class CrashTests
             var url = Internal.DatabaseUrl.Parse(db.Url);
             Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
         }
+    }
+
+    /// <summary>SIGKILL while every write goes to the spool: the SQLite file is held locked by this process, the child
+    /// spools what it logs and reports and is killed mid-append at a random moment. Then the lock goes, a ledger opens
+    /// and replays the spool: every acknowledged write is present exactly once, a torn last record is dropped, and the
+    /// check is clean.</summary>
+    [Fact]
+    public async Task every_spooled_write_survives_sigkill_and_is_replayed_exactly_once()
+    {
+        using var db = new EngineDatabase(TestDatabases.Sqlite);
+        var path = db.Url["sqlite:".Length..];
+        await db.SeedAsync(0);
+        var random = new Random(4242);
+        var logged = new HashSet<string>(StringComparer.Ordinal);
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        var torn = 0;
+        for (var k = 0; k < 8; k++)
+        {
+            var acks = Path.Combine(Path.GetTempPath(), $"parley-acks-{Guid.NewGuid():N}.txt");
+            string[] lines;
+            // The child opens the database first (opening needs it), then this process takes the write lock.
+            using var child = ChildProcess.Start(ChildProcess.TestChild, "ingest", db.Url, $"r{k}", acks, "fast-spool");
+            var errors = child.StandardError.ReadToEndAsync();
+            using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                try
+                {
+                    var started = Stopwatch.StartNew();
+                    while (!(File.Exists(acks) && new FileInfo(acks).Length > 0) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
+                        await Task.Delay(20);
+                    Assert.True(!child.HasExited, $"the child stopped: {(child.HasExited ? await errors : "")}");
+                    locker.Open();
+                    using (var begin = locker.CreateCommand())
+                    {
+                        begin.CommandText = "BEGIN IMMEDIATE";
+                        begin.ExecuteNonQuery();
+                    }
+                    // Kill it at a random moment once it is spooling.
+                    var spool = new FileInfo(path + ".spool");
+                    while (!(spool.Exists && spool.Length > 16) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
+                    {
+                        await Task.Delay(20);
+                        spool.Refresh();
+                    }
+                    await Task.Delay(random.Next(100, 1000));
+                }
+                finally
+                {
+                    child.Kill();
+                    await child.WaitForExitAsync();
+                    lines = File.ReadAllLines(acks);
+                    File.Delete(acks);
+                }
+                Assert.True(new FileInfo(path + ".spool").Length > 16, "nothing was spooled");
+            }
+            foreach (var line in lines.Where(l => l.EndsWith(';')).Select(l => l.TrimEnd(';')))
+            {
+                if (line.StartsWith("logged ", StringComparison.Ordinal)) logged.Add(line[7..]);
+                else if (line.StartsWith("reported ", StringComparison.Ordinal)) reported.Add(line[9..]);
+            }
+
+            await using (var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = db.Url }))
+            {
+                for (var i = 0; i < 600 && ledger.Spool!.Pending > 0; i++) await Task.Delay(50);
+                Assert.Equal(0, ledger.Spool!.Pending);
+                if ((await ledger.GetSystemEventsAsync()).Any(e => e.Event == "torn_record_dropped")) torn++;
+            }
+            var present = Ids(db, "SELECT id FROM parley_messages");
+            Assert.Empty(logged.Except(present));
+            Assert.Empty(reported.Except(Ids(db, "SELECT id FROM parley_messages WHERE status = 'delivered'")));
+            Assert.Equal(present.Count, db.Scalar("SELECT count(DISTINCT id) FROM parley_messages"));
+            var url = Internal.DatabaseUrl.Parse(db.Url);
+            Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        }
+        Assert.True(logged.Count > 100, $"only {logged.Count} writes were acknowledged");
+        _output.WriteLine($"{logged.Count} logged and {reported.Count} reported through the spool over 8 kills; a torn last record was found after {torn} of them");
     }
 
     private static HashSet<string> Ids(EngineDatabase db, string sql)
