@@ -32,7 +32,7 @@ internal static class BackupCommands
         cmd.Options.Add(dryRun);
         cmd.SetAction(async (parsed, ct) =>
         {
-            var age = ParseAge(parsed.GetValue(olderThan)!);
+            var age = ParseAge(parsed.GetValue(olderThan)!, "--older-than");
             var cutoff = DateTimeOffset.UtcNow - age;
             await using var ledger = await OpenLedgerAsync(parsed, ct);
             var dry = parsed.GetValue(dryRun);
@@ -44,15 +44,6 @@ internal static class BackupCommands
             return Ok;
         });
         return cmd;
-    }
-
-    private static TimeSpan ParseAge(string text)
-    {
-        var unit = text.Length > 1 ? text[^1] : ' ';
-        if (!long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ||
-            n <= 0 || unit is not ('d' or 'h' or 'm') || n > 100_000)
-            throw new ArgumentException($"--older-than takes a positive age such as 90d, 36h or 15m; got '{text}'.", "older-than");
-        return unit switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), _ => TimeSpan.FromMinutes(n) };
     }
 
     private static Command BackupCommand()

@@ -72,6 +72,16 @@ internal static class ParleyCommandLine
     public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct) =>
         Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false }, ct);
 
+    /// <summary>An age or period such as <c>90d</c>, <c>36h</c>, <c>15m</c> or <c>30s</c>.</summary>
+    public static TimeSpan ParseAge(string text, string option)
+    {
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (!long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ||
+            n <= 0 || unit is not ('d' or 'h' or 'm' or 's') || n > 100_000)
+            throw new ArgumentException($"{option} takes a positive age such as 90d, 36h or 15m; got '{text}'.", option.TrimStart('-'));
+        return unit switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), 'm' => TimeSpan.FromMinutes(n), _ => TimeSpan.FromSeconds(n) };
+    }
+
     public static string DatabaseOf(ParseResult parsed) =>
         parsed.GetValue(Db) ?? Environment.GetEnvironmentVariable("PARLEY_DB") ?? "sqlite:parley.db";
 
@@ -90,7 +100,13 @@ internal static class ParleyCommandLine
         {
             if (r.GetValueOrDefault<int>() < 1) r.AddError("--spool-max-mb must be at least 1.");
         });
-        var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure, spool, spoolMax };
+        var maintainEvery = new Option<string>("--maintain-every")
+        {
+            Description = "How often the server refreshes statistics (ANALYZE, PRAGMA optimize) and applies --retention: 24h (default), 90m, 7d, or off",
+            DefaultValueFactory = _ => "24h",
+        };
+        var retention = new Option<string?>("--retention") { Description = "Delete messages older than this at each maintenance run (90d, 36h …); default: keep everything" };
+        var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure, spool, spoolMax, maintainEvery, retention };
         serve.SetAction(async (parsed, ct) =>
         {
             var options = new Parley.Server.ServerOptions
@@ -101,6 +117,8 @@ internal static class ParleyCommandLine
                 Insecure = parsed.GetValue(insecure),
                 Spool = parsed.GetValue(spool) ?? (Environment.GetEnvironmentVariable("PARLEY_SPOOL") is { Length: > 0 } path ? path : null),
                 SpoolMaxBytes = parsed.GetValue(spoolMax) * 1024L * 1024,
+                MaintainEvery = parsed.GetValue(maintainEvery) is "off" ? null : ParseAge(parsed.GetValue(maintainEvery)!, "--maintain-every"),
+                Retention = parsed.GetValue(retention) is { } keep ? ParseAge(keep, "--retention") : null,
             };
             await using var app = await Parley.Server.ParleyServer.BuildAsync(options, ct);
             try

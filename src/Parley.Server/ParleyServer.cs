@@ -29,6 +29,10 @@ public sealed record ServerOptions
     public string? Spool { get; init; }
     /// <summary>The most the spool may hold.</summary>
     public long SpoolMaxBytes { get; init; } = 1L << 30;
+    /// <summary>How often maintenance runs (statistics, and retention when set); null: never.</summary>
+    public TimeSpan? MaintainEvery { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>Messages older than this are deleted at each maintenance run; null: kept.</summary>
+    public TimeSpan? Retention { get; init; }
     /// <summary>The least severe log level written.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 }
@@ -81,6 +85,7 @@ public static class ParleyServer
                                         "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
         }
         builder.Services.AddSingleton(ledger);
+        builder.Services.AddHostedService(s => new Operations.ScheduledMaintenance(ledger, options, s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
         var metrics = new RequestMetrics();
 
         var app = builder.Build();

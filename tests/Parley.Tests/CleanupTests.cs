@@ -54,4 +54,45 @@ public class CleanupTests
         Assert.True(maintain.Exit == 0, maintain.Err);
         Assert.StartsWith("maintained", maintain.Out);
     }
+
+    /// <summary><c>parley serve --maintain-every 2s --retention 30d</c>: the server cleans up and refreshes statistics
+    /// by itself, recording both system events; recent messages stay.</summary>
+    [Fact]
+    public async Task the_server_runs_retention_and_maintenance_on_its_schedule()
+    {
+        using var db = new EngineDatabase(TestDatabases.Sqlite);
+        await using (var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = db.Url }))
+        {
+            await ledger.CreateSessionAsync(new NewSession { Id = "s" });
+            await ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 300).Select(i => new NewMessage
+            {
+                SenderType = SenderType.Agent, Content = $"old {i}", CreatedAt = DateTimeOffset.UtcNow.AddDays(-40).AddMinutes(i),
+            })]);
+            await ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 7).Select(i => new NewMessage { SenderType = SenderType.Agent, Content = $"new {i}" })]);
+        }
+        var port = ChildProcess.FreePort();
+        using var server = ChildProcess.Start(ChildProcess.Cli, "serve", "--db", db.Url, "--urls", $"http://127.0.0.1:{port}",
+            "--maintain-every", "2s", "--retention", "30d");
+        try
+        {
+            using var http = await ChildProcess.WaitUntilReadyAsync(server, port);
+            var events = "";
+            for (var i = 0; i < 100 && !(events.Contains("\"cleanup\"", StringComparison.Ordinal) && events.Contains("\"maintenance\"", StringComparison.Ordinal)); i++)
+            {
+                await Task.Delay(200);
+                events = await http.GetStringAsync("/api/v1/system/events");
+            }
+            Assert.Contains("\"cleanup\"", events, StringComparison.Ordinal);
+            Assert.Contains("\"maintenance\"", events, StringComparison.Ordinal);
+            Assert.Contains("\"deleted\":300", events, StringComparison.Ordinal);
+            Assert.Equal(7, db.Scalar("SELECT count(*) FROM parley_messages"));
+            var session = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/api/v1/sessions/s"))!;
+            Assert.Equal(7, session["summary"]!["message_count"]!.GetValue<int>());
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
 }
