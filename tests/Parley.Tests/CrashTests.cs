@@ -9,7 +9,10 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private readonly Xunit.Abstractions.ITestOutputHelper _output = output;
 
-    public static TheoryData<string, int> Engines() => new() { { TestDatabases.Sqlite, 8 }, { TestDatabases.Postgres, 5 }, { TestDatabases.MySql, 5 } };
+    public static TheoryData<string, int> Engines() => new()
+    {
+        { TestDatabases.Sqlite, 8 * TestDatabases.Soak }, { TestDatabases.Postgres, 5 * TestDatabases.Soak }, { TestDatabases.MySql, 5 * TestDatabases.Soak },
+    };
 
     [Theory]
     [MemberData(nameof(Engines))]
@@ -73,7 +76,8 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
         var logged = new HashSet<string>(StringComparer.Ordinal);
         var reported = new HashSet<string>(StringComparer.Ordinal);
         var torn = 0;
-        for (var k = 0; k < 8; k++)
+        var kills = 8 * TestDatabases.Soak;
+        for (var k = 0; k < kills; k++)
         {
             var acks = Path.Combine(Path.GetTempPath(), $"parley-acks-{Guid.NewGuid():N}.txt");
             string[] lines;
@@ -132,7 +136,7 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
         }
         Assert.True(logged.Count > 100, $"only {logged.Count} writes were acknowledged");
-        _output.WriteLine($"{logged.Count} logged and {reported.Count} reported through the spool over 8 kills; a torn last record was found after {torn} of them");
+        _output.WriteLine($"{logged.Count} logged and {reported.Count} reported through the spool over {kills} kills; a torn last record was found after {torn} of them");
     }
 
     private static HashSet<string> Ids(EngineDatabase db, string sql)

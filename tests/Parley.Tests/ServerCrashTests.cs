@@ -15,7 +15,7 @@ public class ServerCrashTests
         using var db = new EngineDatabase(engine);
         var random = new Random(engine.Length * 31);
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
-        for (var k = 0; k < 3; k++)
+        for (var k = 0; k < 3 * TestDatabases.Soak; k++)
         {
             var port = ChildProcess.FreePort();
             using var server = ChildProcess.Start(ChildProcess.Cli, "serve", "--db", db.Url, "--urls", $"http://127.0.0.1:{port}");

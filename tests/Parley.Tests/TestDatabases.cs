@@ -16,6 +16,10 @@ public static class TestDatabases
     public static TheoryData<string> All => [Sqlite, Postgres, MySql];
     public static TheoryData<string> Servers => [Postgres, MySql];
 
+    /// <summary>How many times over the fault tests inject their faults: 1 in the suite; <c>scripts/soak.sh</c> sets
+    /// <c>PARLEY_SOAK</c> higher for a longer run.</summary>
+    public static int Soak { get; } = int.TryParse(Environment.GetEnvironmentVariable("PARLEY_SOAK"), out var n) && n > 0 ? n : 1;
+
     /// <summary>The admin URL of a server engine; a failure that says how to get one when the suite was not given one.</summary>
     public static string AdminUrl(string engine)
     {
