@@ -317,12 +317,12 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         Defer("DELETE FROM parley_messages WHERE id = @p0", id);
     }
 
-    public override (DateTimeOffset? First, DateTimeOffset? Last) MessageTimes(string sessionId)
+    public override DateTimeOffset? FirstCreatedFrom(string sessionId, DateTimeOffset from)
     {
         Flush();
-        using var r = Cmd("SELECT min(created_at), max(created_at) FROM parley_messages WHERE session_id = @p0", sessionId).ExecuteReader();
-        r.Read();
-        return (Time(r, 0), Time(r, 1));
+        using var r = Cmd($"SELECT created_at FROM parley_messages{flavor.ByCreatedIndex} WHERE created_at >= @p1 AND {flavor.NotIndexed("session_id")} = @p0 ORDER BY created_at LIMIT 1",
+            sessionId, from).ExecuteReader();
+        return r.Read() ? Time(r, 0) : null;
     }
 
     public override bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)

@@ -22,6 +22,14 @@ internal abstract class SqlFlavor
     /// whole database).</summary>
     public abstract string ForUpdate { get; }
 
+    /// <summary>A hint after <c>FROM parley_messages</c> that makes the planner walk the <c>created_at</c> index
+    /// (MySQL/MariaDB: <c>FORCE INDEX</c>); empty where the planner needs none.</summary>
+    public virtual string ByCreatedIndex => "";
+
+    /// <summary>A column in a condition the planner must not pick an index for (SQLite: <c>+column</c>, which would
+    /// otherwise walk the whole session by its index instead of the <c>created_at</c> index).</summary>
+    public virtual string NotIndexed(string column) => column;
+
     /// <summary>A comparison that is true when both sides are NULL.</summary>
     public abstract string NullSafeEquals(string left, string right);
 

@@ -11,6 +11,7 @@ internal sealed class SqliteFlavor : SqlFlavor
     public override string BeginWrite => "BEGIN IMMEDIATE";
     public override string BeginSnapshot => "BEGIN";
     public override string ForUpdate => "";
+    public override string NotIndexed(string column) => "+" + column;
     public override bool PrepareCommands => true;
 
     public override string UpsertFacet =>

@@ -47,8 +47,9 @@ internal abstract class WriteStore : IDisposable
     public abstract long CountBefore(DateTimeOffset cutoff);
     /// <summary>Deletes a message; its events go with it (the foreign key cascades).</summary>
     public abstract void DeleteMessage(string id);
-    /// <summary>The first and last <c>created_at</c> of a session's messages.</summary>
-    public abstract (DateTimeOffset? First, DateTimeOffset? Last) MessageTimes(string sessionId);
+    /// <summary>The earliest <c>created_at</c> at or after <paramref name="from"/> of a session's messages, or null.
+    /// Retention's question: found through the <c>created_at</c> index, never by scanning the session.</summary>
+    public abstract DateTimeOffset? FirstCreatedFrom(string sessionId, DateTimeOffset from);
 
     public abstract bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode);
     public abstract void InsertEvent(EventRow e);

@@ -26,9 +26,14 @@ internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
             batch.AddFacet(m.SessionId, WriteBatch.ChannelFacet, m.Channel, -1);
             if (m.Template is not null) batch.AddFacet(m.SessionId, WriteBatch.TemplateFacet, m.Template, -1);
         }
+        // The rows went in created_at order, so what a session has left was created at or after the batch's last
+        // row: its last message is unchanged unless none is left, and its first is the earliest from there on.
+        var through = rows.Count > 0 ? rows[^1].CreatedAt : cutoff;
         foreach (var (id, session) in touched)
         {
-            (session.Row.FirstMessageAt, session.Row.LastMessageAt) = batch.Store.MessageTimes(id);
+            var row = session.Row;
+            if (row.FirstMessageAt is { } first && first <= through) row.FirstMessageAt = batch.Store.FirstCreatedFrom(id, through);
+            if (row.FirstMessageAt is null) row.LastMessageAt = null;
             session.MarkChanged();
         }
         return rows.Count;
