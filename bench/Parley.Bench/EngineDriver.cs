@@ -254,11 +254,12 @@ internal static class EngineSchemaDriver
     }
 }
 
-/// <summary>`cleanup [rows] [url]`: the longest a writer waits while retention deletes <c>rows</c> old messages. One
-/// caller logs single messages back to back during the whole cleanup; every call's latency is recorded.</summary>
+/// <summary>`cleanup [rows] [url|-] [batch]`: the longest a writer waits while retention deletes <c>rows</c> old
+/// messages in batches of <c>batch</c> (default 1,000; <c>-</c> for a SQLite file). One caller logs single messages
+/// back to back during the whole cleanup; every call's latency is recorded.</summary>
 internal static class CleanupDriver
 {
-    public static async Task<int> RunAsync(int rows, string? serverUrl)
+    public static async Task<int> RunAsync(int rows, string? serverUrl, int batch)
     {
         var dir = Workload.NewDirectory();
         var url = serverUrl ?? "sqlite:" + Path.Combine(dir, "parley.db");
@@ -285,12 +286,12 @@ internal static class CleanupDriver
             await Task.Delay(1000);
             var before = latencies.Count;
             var watch = Stopwatch.StartNew();
-            var deleted = await ledger.CleanupAsync(DateTimeOffset.UtcNow.AddDays(-90));
+            var deleted = await ledger.CleanupAsync(DateTimeOffset.UtcNow.AddDays(-90), batchSize: batch);
             var took = watch.Elapsed.TotalSeconds;
             await stop.CancelAsync();
             await writer;
             var during = latencies.Skip(before).Order().ToList();
-            Console.WriteLine($"# Parley cleanup, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Internal.DatabaseUrl.Parse(url).Engine}");
+            Console.WriteLine($"# Parley cleanup, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Internal.DatabaseUrl.Parse(url).Engine}, batches of {batch:N0}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"deleted {deleted:N0} messages in {took:N1} s ({deleted / took:N0}/s); a single-message writer meanwhile made {during.Count:N0} calls: " +
                 $"p50 {during[during.Count / 2]:N1} ms, p99 {during[(int)(during.Count * 0.99)]:N1} ms, longest {during[^1]:N1} ms"));

@@ -97,6 +97,8 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         var answers = new ConcurrentDictionary<HttpStatusCode, int>();
         var health = new ConcurrentQueue<(string Phase, HttpStatusCode Status)>();
         var phase = "before";
+        var lastSpooled = DateTime.MinValue;
+        var back = DateTime.MinValue;
         using var stop = new CancellationTokenSource();
         try
         {
@@ -110,6 +112,7 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
                     using var response = await http.PostAsync("/api/v1/sessions/s/messages", Json($"{{\"id\": \"{id}\", \"sender_type\": \"agent\", \"content\": \"steady {id}\"}}"));
                     answers.AddOrUpdate(response.StatusCode, 1, (_, n) => n + 1);
                     if (response.IsSuccessStatusCode) acknowledged[id] = response.StatusCode;
+                    if (response.StatusCode == HttpStatusCode.Accepted) lastSpooled = DateTime.UtcNow;
                     await Task.Delay(10);
                 }
             })).ToArray();
@@ -128,6 +131,7 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             await database.StopAsync();
             await Task.Delay(20_000);
             await database.StartAsync();
+            back = DateTime.UtcNow;
             phase = "after";
             await Task.Delay(5000);
             await stop.CancelAsync();
@@ -136,6 +140,7 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
             await WaitForReadyAsync(http, TimeSpan.FromSeconds(60));
             output.WriteLine($"{engine}: {acknowledged.Count} acknowledged, {acknowledged.Count(a => a.Value == HttpStatusCode.Accepted)} of them spooled; " +
                              $"answers {string.Join(", ", answers.Select(a => $"{(int)a.Key}×{a.Value}"))}; ready again {(DateTime.UtcNow - drainStarted).TotalSeconds:F1} s after the clients stopped; " +
+                             $"the last write was spooled {(lastSpooled - back).TotalSeconds:F1} s after the database was back; " +
                              $"health during the outage: {string.Join(",", health.Where(h => h.Phase == "outage").Select(h => (int)h.Status).Distinct())}");
 
             var spooled = acknowledged.Count(a => a.Value == HttpStatusCode.Accepted);
