@@ -255,7 +255,7 @@ internal static class EngineSchemaDriver
 }
 
 /// <summary>`cleanup [rows] [url|-] [batch]`: the longest a writer waits while retention deletes <c>rows</c> old
-/// messages in batches of <c>batch</c> (default 1,000; <c>-</c> for a SQLite file). One caller logs single messages
+/// messages in batches of <c>batch</c> (default 250; <c>-</c> for a SQLite file). One caller logs single messages
 /// back to back during the whole cleanup; every call's latency is recorded.</summary>
 internal static class CleanupDriver
 {

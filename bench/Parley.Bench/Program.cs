@@ -17,7 +17,7 @@ if (args.Length > 0 && args[0] == "engines-schema")
     return await EngineSchemaDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
 if (args.Length > 0 && args[0] == "cleanup")
     return await CleanupDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000,
-        args.Length > 2 && args[2] != "-" ? args[2] : null, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1000);
+        args.Length > 2 && args[2] != "-" ? args[2] : null, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 250);
 if (args.Length > 0 && args[0] == "http")
     return await HttpDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 50_000);
 if (args.Length > 0 && args[0] == "schema")

@@ -27,7 +27,7 @@ internal static class BackupCommands
     {
         var olderThan = new Option<string>("--older-than") { Description = "Delete messages created longer ago than this: 90d, 36h, 15m", Required = true };
         var dryRun = new Option<bool>("--dry-run") { Description = "Say how many messages would go; delete nothing" };
-        var cmd = new Command("cleanup", "Retention: deletes old messages and their events in batches of 1,000, each its own short commit; summaries follow.");
+        var cmd = new Command("cleanup", "Retention: deletes old messages and their events in batches of 250, each its own short commit; summaries follow.");
         cmd.Options.Add(olderThan);
         cmd.Options.Add(dryRun);
         cmd.SetAction(async (parsed, ct) =>

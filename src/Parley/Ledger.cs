@@ -162,7 +162,7 @@ public sealed partial class Ledger : IAsyncDisposable
     /// batches of <paramref name="batchSize"/>, each its own short commit so other writers wait at most one batch;
     /// session summaries follow. <paramref name="progress"/> hears the running total. Returns how many were deleted
     /// (with <paramref name="dryRun"/>, how many would be). Records a system event.</summary>
-    public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 1000, Action<long>? progress = null,
+    public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 250, Action<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         Validate.Range(batchSize, 1, 10_000, "batch_size");
