@@ -84,38 +84,31 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
             // The child opens the database first (opening needs it), then this process takes the write lock.
             using var child = ChildProcess.Start(ChildProcess.TestChild, "ingest", db.Url, $"r{k}", acks, "fast-spool");
             var errors = child.StandardError.ReadToEndAsync();
-            using (var locker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+            Microsoft.Data.Sqlite.SqliteConnection? locker = null;
+            try
             {
-                try
+                var started = Stopwatch.StartNew();
+                while (!(File.Exists(acks) && new FileInfo(acks).Length > 0) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
+                    await Task.Delay(20);
+                Assert.True(!child.HasExited, $"the child stopped: {(child.HasExited ? await errors : "")}");
+                locker = TestDatabases.LockSqlite(path);
+                // Kill it at a random moment once it is spooling.
+                var spool = new FileInfo(path + ".spool");
+                while (!(spool.Exists && spool.Length > 16) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
                 {
-                    var started = Stopwatch.StartNew();
-                    while (!(File.Exists(acks) && new FileInfo(acks).Length > 0) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
-                        await Task.Delay(20);
-                    Assert.True(!child.HasExited, $"the child stopped: {(child.HasExited ? await errors : "")}");
-                    locker.Open();
-                    using (var begin = locker.CreateCommand())
-                    {
-                        begin.CommandText = "BEGIN IMMEDIATE";
-                        begin.ExecuteNonQuery();
-                    }
-                    // Kill it at a random moment once it is spooling.
-                    var spool = new FileInfo(path + ".spool");
-                    while (!(spool.Exists && spool.Length > 16) && !child.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
-                    {
-                        await Task.Delay(20);
-                        spool.Refresh();
-                    }
-                    await Task.Delay(random.Next(100, 1000));
+                    await Task.Delay(20);
+                    spool.Refresh();
                 }
-                finally
-                {
-                    child.Kill();
-                    await child.WaitForExitAsync();
-                    lines = File.ReadAllLines(acks);
-                    File.Delete(acks);
-                }
-                Assert.True(new FileInfo(path + ".spool").Length > 16, "nothing was spooled");
+                await Task.Delay(random.Next(100, 1000));
             }
+            finally
+            {
+                child.Kill();
+                await child.WaitForExitAsync();
+                lines = File.ReadAllLines(acks);
+                File.Delete(acks);
+            }
+            using (locker) Assert.True(new FileInfo(path + ".spool").Length > 16, "nothing was spooled");
             foreach (var line in lines.Where(l => l.EndsWith(';')).Select(l => l.TrimEnd(';')))
             {
                 if (line.StartsWith("logged ", StringComparison.Ordinal)) logged.Add(line[7..]);

@@ -106,14 +106,8 @@ public sealed class DiskFullTests : IDisposable
         await ledger.CreateSessionAsync(new NewSession { Id = "s" });
         var filler = Fill(leave: 64 * 1024);
         ParleyUnavailableException? refused = null;
-        using (var locker = new SqliteConnection($"Data Source={url["sqlite:".Length..]};Pooling=False"))
+        using (TestDatabases.LockSqlite(url["sqlite:".Length..]))
         {
-            locker.Open();
-            using (var begin = locker.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
             for (var i = 0; i < 1000 && refused is null; i++)
             {
                 try

@@ -25,14 +25,8 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             using var http = await ChildProcess.WaitUntilReadyAsync(server, port);
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/v1/sessions", Json("{\"id\": \"s\"}"))).StatusCode);
-            using (var locker = new SqliteConnection($"Data Source={path};Pooling=False"))
+            using (TestDatabases.LockSqlite(path))
             {
-                locker.Open();
-                using (var begin = locker.CreateCommand())
-                {
-                    begin.CommandText = "BEGIN IMMEDIATE";
-                    begin.ExecuteNonQuery();
-                }
                 using var spooled = await http.PostAsync("/api/v1/sessions/s/messages", Json("{\"id\": \"m1\", \"sender_type\": \"agent\", \"content\": \"while locked\"}"));
                 Assert.Equal(HttpStatusCode.Accepted, spooled.StatusCode);
                 var body = JsonNode.Parse(await spooled.Content.ReadAsStringAsync())!;

@@ -16,16 +16,7 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
         Database = Url, BusyTimeout = TimeSpan.FromMilliseconds(50), SpoolAfter = TimeSpan.FromMilliseconds(200), SpoolMaxBytes = maxBytes,
     };
 
-    /// <summary>Holds SQLite's write lock until disposed.</summary>
-    private SqliteConnection Lock()
-    {
-        var conn = new SqliteConnection($"Data Source={DbPath};Pooling=False");
-        conn.Open();
-        using var cmd = conn.CreateCommand();
-        cmd.CommandText = "BEGIN IMMEDIATE";
-        cmd.ExecuteNonQuery();
-        return conn;
-    }
+    private SqliteConnection Lock() => TestDatabases.LockSqlite(DbPath);
 
     private static async Task DrainedAsync(Ledger ledger)
     {

@@ -64,6 +64,15 @@ public static class TestDatabases
 
     private static DbConnection OpenAdmin(string engine) => Open(AdminUrl(engine));
 
+    /// <summary>Holds a SQLite file's write lock (<c>BEGIN IMMEDIATE</c>, as another process would) until disposed.</summary>
+    public static SqliteConnection LockSqlite(string path)
+    {
+        var conn = new SqliteConnection($"Data Source={path};Pooling=False");
+        conn.Open();
+        Exec(conn, "BEGIN IMMEDIATE");
+        return conn;
+    }
+
     public static void Exec(DbConnection conn, string sql)
     {
         using var cmd = conn.CreateCommand();
