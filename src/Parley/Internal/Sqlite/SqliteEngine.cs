@@ -66,6 +66,9 @@ internal sealed class SqliteEngine : LedgerEngine
             Pragma(conn, "cache_size = -65536");
             // Checkpoints run on SqliteCheckpointer's connection, not inside the writer's commits.
             Pragma(conn, "wal_autocheckpoint = 0");
+            // When a checkpoint has let the writer start the WAL over, the file is cut back to this size, so its
+            // high-water mark under a burst does not stay on disk.
+            Pragma(conn, "journal_size_limit = 67108864");
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
             var version = ApplyStartupMode(url, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
