@@ -61,6 +61,64 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    /// <summary>With tenant keys, during an outage a tenant's writes to a session it used before are still spooled
+    /// (its key and the session's tenant were checked before); another tenant's session is still not found, and a
+    /// session never checked is answered 503, never written: isolation holds while the database cannot be read.</summary>
+    [Fact]
+    public async Task tenant_keys_keep_working_and_isolated_while_writes_spool()
+    {
+        var dir = Directory.CreateTempSubdirectory("parley-outage-").FullName;
+        var path = Path.Combine(dir, "parley.db");
+        var url = "sqlite:" + path;
+        await using (var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = url, Spool = false }))
+            await ledger.CreateSessionAsync(new NewSession { Id = "theirs", Tenant = "other" });
+        var (exit, stdout, stderr) = await ChildProcess.ParleyAsync("keys", "create", "--tenant", "acme", "--db", url, "--json");
+        Assert.True(exit == 0, stderr);
+        var key = JsonNode.Parse(stdout)!["key"]!.GetValue<string>();
+        var port = ChildProcess.FreePort();
+        using var server = ChildProcess.Start(ChildProcess.Cli, "serve", "--db", url, "--urls", $"http://127.0.0.1:{port}");
+        try
+        {
+            using var http = await ChildProcess.WaitUntilReadyAsync(server, port);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/v1/sessions", Json("{\"id\": \"mine\"}"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/v1/sessions/mine/messages", Json("{\"id\": \"a0\", \"sender_type\": \"agent\", \"content\": \"before\"}"))).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/api/v1/sessions/theirs/messages", Json("{\"sender_type\": \"agent\", \"content\": \"x\"}"))).StatusCode);
+            using (TestDatabases.LockSqlite(path))
+            {
+                for (var i = 1; i <= 3; i++)
+                {
+                    using var spooled = await http.PostAsync("/api/v1/sessions/mine/messages", Json($"{{\"id\": \"a{i}\", \"sender_type\": \"agent\", \"content\": \"during\"}}"));
+                    Assert.Equal(HttpStatusCode.Accepted, spooled.StatusCode);
+                }
+                // Another tenant's session, known as such, is still not found; one never checked cannot be checked
+                // now and is refused rather than spooled.
+                using var theirs = await http.PostAsync("/api/v1/sessions/theirs/messages", Json("{\"id\": \"x1\", \"sender_type\": \"agent\", \"content\": \"intrusion\"}"));
+                Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
+                using var unseen = await http.PostAsync("/api/v1/sessions/unseen/messages", Json("{\"id\": \"x2\", \"sender_type\": \"agent\", \"content\": \"unchecked\"}"));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, unseen.StatusCode);
+                using var anonymous = new HttpClient { BaseAddress = http.BaseAddress };
+                Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/v1/sessions/mine/messages", Json("{\"sender_type\": \"agent\", \"content\": \"x\"}"))).StatusCode);
+            }
+            await WaitForReadyAsync(http, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+        using (var conn = TestDatabases.Open(url))
+        using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = "SELECT session_id || ':' || id FROM parley_messages ORDER BY session_seq";
+            var rows = new List<string>();
+            using (var r = cmd.ExecuteReader()) while (r.Read()) rows.Add(r.GetString(0));
+            Assert.Equal(["mine:a0", "mine:a1", "mine:a2", "mine:a3"], rows);
+        }
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(dir, recursive: true);
+    }
+
     private static async Task WaitForReadyAsync(HttpClient http, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
