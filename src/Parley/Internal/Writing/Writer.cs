@@ -36,11 +36,9 @@ internal sealed partial class Writer : IAsyncDisposable
         _batch = new WriteBatch(store, options.TimeProvider, options.ParkedReportTtl);
         _maxOps = Math.Max(1, options.MaxCallsPerCommit);
         _log = log;
-        _queue = Channel.CreateBounded<WriteOp>(new BoundedChannelOptions(64 * 1024)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // An unbounded single-reader channel is lock-free; a bounded one takes a lock on every write and read, which
+        // 64 HTTP callers and the writer contended for. The bound is kept by Enqueue instead.
+        _queue = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             // With a spool, a database that stays unavailable is not retried for long: the write is spooled instead.
@@ -112,14 +110,14 @@ internal sealed partial class Writer : IAsyncDisposable
             foreach (var handler in handlers) handler(change);
     }
 
+    /// <summary>The most calls that may wait for the writer; past it callers wait for room (backpressure).</summary>
+    private const long MaxQueued = 64 * 1024;
+
     public async Task<object?> Enqueue(WriteOp op, CancellationToken ct = default)
     {
+        while (Interlocked.Read(ref _queued) >= MaxQueued) await Task.Delay(1, ct);
         Interlocked.Increment(ref _queued);
-        try
-        {
-            await _queue.Writer.WriteAsync(op, ct);
-        }
-        catch (ChannelClosedException)
+        if (!_queue.Writer.TryWrite(op))
         {
             Interlocked.Decrement(ref _queued);
             throw new ObjectDisposedException(nameof(Ledger), "the ledger is closed; open it again to write.");
