@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load with wrk (Debian's package) against `parley serve` as its own process, on a fresh SQLite file:
 # single-message POSTs over 64 connections (bench/wrk/post-message.lua) and batch POSTs of 1,000 messages over 4
-# connections (bench/wrk/post-batch.lua), each after a 5 s warm-up; then the library's own batch rate in the same
+# connections (bench/wrk/post-batch.lua), after warm-ups (20 s: the JIT is still busy that long); then the library's own batch rate in the same
 # run for comparison. Results go in docs/benchmarks.md.
 #
 #   bench/http-wrk.sh [seconds]      # default 30
@@ -23,7 +23,7 @@ for s in s{0..15} b{0..3}; do
 done
 
 echo "# Parley HTTP load with wrk, $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
-wrk -t2 -c64 -d5s -s bench/wrk/post-message.lua "http://127.0.0.1:$port" >/dev/null
+wrk -t2 -c64 -d20s -s bench/wrk/post-message.lua "http://127.0.0.1:$port" >/dev/null
 echo "## single-message POST /api/v1/sessions/{id}/messages, 64 connections, ${seconds} s"
 wrk -t2 -c64 -d"${seconds}s" --latency -s bench/wrk/post-message.lua "http://127.0.0.1:$port" | grep -E "Requests/sec|50%|90%|99%|Non-2xx|Socket errors"
 wrk -t1 -c4 -d5s -s bench/wrk/post-batch.lua "http://127.0.0.1:$port" >/dev/null
