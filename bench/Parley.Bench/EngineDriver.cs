@@ -18,7 +18,9 @@ internal static class EngineDriver
 {
     private sealed record Scenario(string Name, int Rows, Func<string, int, Task<TimeSpan>> Run);
 
-    public static async Task<int> RunAsync(double scale)
+    /// <summary>Runs every scenario, or (with <paramref name="only"/>) the raw baseline and the scenarios whose name
+    /// contains it; an engine whose variable is unset is skipped.</summary>
+    public static async Task<int> RunAsync(double scale, string? only)
     {
         int N(int rows) => Math.Max(1000, (int)(rows * scale) / 1000 * 1000);
         foreach (var (engine, variable) in (ValueTuple<string, string>[])[("postgres", "PARLEY_BENCH_POSTGRES"), ("mysql", "PARLEY_BENCH_MYSQL")])
@@ -38,6 +40,7 @@ internal static class EngineDriver
                 new("Parley (b): LogMessageAsync, 256 concurrent callers", N(50_000), (url, n) => ParleyScenarios.ConcurrentLog(url, n, 256)),
                 new("Parley (c'): ReportStatusesAsync, 1,000 per call", N(100_000), (url, n) => ParleyScenarios.Reports(url, n, 0, batched: true)),
             ];
+            scenarios = [.. scenarios.Where((s, i) => i == 0 || only is null || s.Name.Contains(only, StringComparison.Ordinal))];
             Console.WriteLine($"# Parley ingest on {engine} ({ServerVersion(engine, admin)}), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
             var medians = new Dictionary<string, double>();
             foreach (var s in scenarios)

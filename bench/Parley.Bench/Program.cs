@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 using Parley.Bench;
 
 // `ingest [scale] [name filter]` runs the load driver: every scenario and baseline in this one process, three runs each, median rows/s.
-// `engines [scale]` runs the ingest scenarios on PostgreSQL and MySQL/MariaDB (PARLEY_BENCH_POSTGRES, PARLEY_BENCH_MYSQL:
+// `engines [scale] [name filter]` runs the ingest scenarios on PostgreSQL and MySQL/MariaDB (PARLEY_BENCH_POSTGRES, PARLEY_BENCH_MYSQL:
 // admin URLs; each run creates and drops its own database) beside each engine's raw baseline.
 // Anything else goes to BenchmarkDotNet (e.g. `-- --filter '*'`).
 if (args.Length > 0 && args[0] == "ingest")
@@ -12,7 +12,7 @@ if (args.Length > 0 && args[0] == "ingest")
     return await IngestDriver.RunAsync(scale, args.Length > 2 ? args[2] : null);
 }
 if (args.Length > 0 && args[0] == "engines")
-    return await EngineDriver.RunAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0);
+    return await EngineDriver.RunAsync(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1.0, args.Length > 2 ? args[2] : null);
 if (args.Length > 0 && args[0] == "engines-schema")
     return await EngineSchemaDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
 if (args.Length > 0 && args[0] == "cleanup")

@@ -19,6 +19,8 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     private MySqlConnection _conn;
     private readonly List<MessageRow> _messages = [];
     private readonly List<EventRow> _events = [];
+    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
+    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
 
     private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome";
 
@@ -49,6 +51,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     {
         _messages.Clear();
         _events.Clear();
+        _deliveries.Clear();
     }
 
     public override bool IsTransient(Exception error)
@@ -80,6 +83,12 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         _messages.Add(message);
     }
 
+    public override void UpdateDelivery(MessageRow message)
+    {
+        Remember(message);
+        _deliveries[message.Id] = message;
+    }
+
     protected override bool PrefetchReads => true;
     public override void InsertEvent(EventRow e)
     {
@@ -96,7 +105,43 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         if (_events.Count == 1) base.InsertEvent(_events[0]);
         else foreach (var chunk in _events.Chunk(RowsPerInsert)) InsertMany("parley_message_events", EventColumns, chunk.Select(Values).ToList());
         _events.Clear();
+        if (_deliveries.Count == 1) base.UpdateDelivery(_deliveries.Values.First());
+        else foreach (var chunk in _deliveries.Values.Chunk(RowsPerUpdate)) UpdateMany(chunk);
+        _deliveries.Clear();
     }
+
+    private const int RowsPerUpdate = 500;
+
+    /// <summary>Many delivery changes in one statement: the new states form a derived table (one <c>SELECT</c> of
+    /// parameters per message, joined by <c>UNION ALL</c>) joined to the table through its unique id index.</summary>
+    private void UpdateMany(MessageRow[] rows)
+    {
+        var sql = new StringBuilder("UPDATE parley_messages m JOIN (");
+        using var cmd = _conn.CreateCommand();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var m = rows[i];
+            var d = m.Delivery;
+            sql.Append(i == 0 ? "SELECT " : " UNION ALL SELECT ");
+            AddRow(sql, cmd, i,
+            [
+                m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
+                m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt,
+            ], i == 0 ? DeliveryColumns : null);
+        }
+        sql.Append(") v ON m.id = v.id COLLATE utf8mb4_bin SET m.status = v.status, m.sent_at = v.sent_at, m.delivered_at = v.delivered_at, ")
+            .Append("m.read_at = v.read_at, m.failed_at = v.failed_at, m.cancelled_at = v.cancelled_at, m.sent_implied = v.sent_implied, ")
+            .Append("m.delivered_implied = v.delivered_implied, m.provider_message_id = v.provider_message_id, m.error_code = v.error_code, ")
+            .Append("m.error_message = v.error_message, m.error_at = v.error_at, m.updated_at = v.updated_at");
+        cmd.CommandText = sql.ToString();
+        cmd.ExecuteNonQuery();
+    }
+
+    private static readonly string[] DeliveryColumns =
+    [
+        "id", "status", "sent_at", "delivered_at", "read_at", "failed_at", "cancelled_at", "sent_implied", "delivered_implied",
+        "provider_message_id", "error_code", "error_message", "error_at", "updated_at",
+    ];
 
     private static object?[] Values(MessageRow m)
     {
@@ -122,21 +167,29 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         using var cmd = _conn.CreateCommand();
         for (var i = 0; i < rows.Count; i++)
         {
-            var values = rows[i];
-            var columns = values.Length;
             sql.Append(i == 0 ? "(" : ", (");
-            for (var c = 0; c < columns; c++) sql.Append(c == 0 ? "@" : ", @").Append('r').Append(i.ToString(CultureInfo.InvariantCulture)).Append('_').Append(c.ToString(CultureInfo.InvariantCulture));
+            AddRow(sql, cmd, i, rows[i], null);
             sql.Append(')');
-            for (var c = 0; c < columns; c++)
-            {
-                var p = cmd.CreateParameter();
-                p.ParameterName = $"@r{i.ToString(CultureInfo.InvariantCulture)}_{c.ToString(CultureInfo.InvariantCulture)}";
-                Flavor.Bind(p, values[c]);
-                cmd.Parameters.Add(p);
-            }
         }
         cmd.CommandText = sql.ToString();
         cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Appends <c>@ri_0, @ri_1, …</c> (each <c>AS</c> its name when <paramref name="names"/> are given)
+    /// and binds them to <paramref name="values"/>.</summary>
+    private void AddRow(StringBuilder sql, MySqlCommand cmd, int row, object?[] values, string[]? names)
+    {
+        var prefix = "@r" + row.ToString(CultureInfo.InvariantCulture) + "_";
+        for (var c = 0; c < values.Length; c++)
+        {
+            var name = prefix + c.ToString(CultureInfo.InvariantCulture);
+            sql.Append(c == 0 ? "" : ", ").Append(name);
+            if (names is not null) sql.Append(" AS ").Append(names[c]);
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            Flavor.Bind(p, values[c]);
+            cmd.Parameters.Add(p);
+        }
     }
 
     public override object? ReadSetting(string name)

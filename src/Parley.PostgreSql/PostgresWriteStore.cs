@@ -19,6 +19,8 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     private NpgsqlConnection _conn = source.OpenConnection();
     private readonly List<MessageRow> _messages = [];
     private readonly List<EventRow> _events = [];
+    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
+    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
 
     protected override DbConnection Connection => _conn;
 
@@ -32,6 +34,7 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     {
         _messages.Clear();
         _events.Clear();
+        _deliveries.Clear();
     }
 
     public override bool IsTransient(Exception error) => error switch
@@ -58,6 +61,12 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _messages.Add(message);
     }
 
+    public override void UpdateDelivery(MessageRow message)
+    {
+        Remember(message);
+        _deliveries[message.Id] = message;
+    }
+
     protected override bool PrefetchReads => true;
     public override void InsertEvent(EventRow e)
     {
@@ -79,7 +88,77 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
             else CopyEvents();
             _events.Clear();
         }
+        if (_deliveries.Count > 0)
+        {
+            if (_deliveries.Count < CopyFrom) foreach (var m in _deliveries.Values) base.UpdateDelivery(m);
+            else UpdateDeliveries();
+            _deliveries.Clear();
+        }
     }
+
+    /// <summary>Every buffered delivery change in one statement: the new states travel as one array per column and
+    /// join the table through <c>unnest</c>, so a batch of 1,000 reports is one UPDATE, not 1,000.</summary>
+    private void UpdateDeliveries()
+    {
+        var rows = _deliveries.Values;
+        var n = rows.Count;
+        var ids = new string[n];
+        var status = new string[n];
+        var sent = new DateTime?[n];
+        var delivered = new DateTime?[n];
+        var read = new DateTime?[n];
+        var failed = new DateTime?[n];
+        var cancelled = new DateTime?[n];
+        var sentImplied = new bool[n];
+        var deliveredImplied = new bool[n];
+        var provider = new string?[n];
+        var errorCode = new string?[n];
+        var errorMessage = new string?[n];
+        var errorAt = new DateTime?[n];
+        var updated = new DateTime[n];
+        var i = 0;
+        foreach (var m in rows)
+        {
+            var d = m.Delivery;
+            ids[i] = m.Id;
+            status[i] = WireNames.Of(d.Status);
+            sent[i] = d.SentAt?.UtcDateTime;
+            delivered[i] = d.DeliveredAt?.UtcDateTime;
+            read[i] = d.ReadAt?.UtcDateTime;
+            failed[i] = d.FailedAt?.UtcDateTime;
+            cancelled[i] = d.CancelledAt?.UtcDateTime;
+            sentImplied[i] = d.SentImplied;
+            deliveredImplied[i] = d.DeliveredImplied;
+            provider[i] = m.ProviderMessageId;
+            errorCode[i] = d.ErrorCode;
+            errorMessage[i] = d.ErrorMessage;
+            errorAt[i] = d.ErrorAt?.UtcDateTime;
+            updated[i] = m.UpdatedAt.UtcDateTime;
+            i++;
+        }
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = UpdateDeliveriesSql;
+        const NpgsqlDbType texts = NpgsqlDbType.Array | NpgsqlDbType.Text, times = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            flags = NpgsqlDbType.Array | NpgsqlDbType.Boolean;
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = ids });
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = status });
+        foreach (var column in (DateTime?[][])[sent, delivered, read, failed, cancelled]) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = column });
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = flags, Value = sentImplied });
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = flags, Value = deliveredImplied });
+        foreach (var column in (string?[][])[provider, errorCode, errorMessage]) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = column });
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = errorAt });
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = updated });
+        cmd.ExecuteNonQuery();
+    }
+
+    private const string UpdateDeliveriesSql =
+        "UPDATE parley_messages AS m SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at, read_at = v.read_at, " +
+        "failed_at = v.failed_at, cancelled_at = v.cancelled_at, sent_implied = v.sent_implied, delivered_implied = v.delivered_implied, " +
+        "provider_message_id = v.provider_message_id, error_code = v.error_code, error_message = v.error_message, error_at = v.error_at, " +
+        "updated_at = v.updated_at " +
+        "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) " +
+        "AS v(id, status, sent_at, delivered_at, read_at, failed_at, cancelled_at, sent_implied, delivered_implied, provider_message_id, " +
+        "error_code, error_message, error_at, updated_at) WHERE m.id = v.id";
 
     private void CopyMessages()
     {

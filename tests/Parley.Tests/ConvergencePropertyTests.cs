@@ -86,24 +86,27 @@ public abstract class ConvergencePropertyTests(string engine)
             var finals = new List<Message>();
             for (var order = 0; order < 5; order++)
             {
-                var id = (await t.Ledger.LogMessageAsync(session, new NewMessage { SenderType = SenderType.System, Channel = "email", Content = "x" })).Message.Id;
                 var shuffled = reports.OrderBy(_ => rng.Next()).ToList();
-                // Alternate single reports and one batch, the two ways reports arrive.
+                // Alternate single reports to one message and one batch interleaving the reports of twelve messages
+                // (the batch then changes many messages, and each several times, in one transaction).
+                var ids = new List<string>();
+                for (var n = 0; n < (order % 2 == 0 ? 1 : 12); n++)
+                    ids.Add((await t.Ledger.LogMessageAsync(session, new NewMessage { SenderType = SenderType.System, Channel = "email", Content = "x" })).Message.Id);
                 if (order % 2 == 0)
                 {
                     foreach (var r in shuffled)
-                        await t.Ledger.ReportStatusAsync(id, new StatusReport { Status = r.Status, At = r.At, ErrorCode = r.ErrorCode, ErrorMessage = r.ErrorMessage });
+                        await t.Ledger.ReportStatusAsync(ids[0], new StatusReport { Status = r.Status, At = r.At, ErrorCode = r.ErrorCode, ErrorMessage = r.ErrorMessage });
                 }
                 else
                 {
-                    var results = await t.Ledger.ReportStatusesAsync([.. shuffled.Select(r => new KeyedStatusReport
+                    var results = await t.Ledger.ReportStatusesAsync([.. shuffled.SelectMany(r => ids.Select(id => new KeyedStatusReport
                     {
                         MessageId = id,
                         Report = new StatusReport { Status = r.Status, At = r.At, ErrorCode = r.ErrorCode, ErrorMessage = r.ErrorMessage },
-                    })]);
+                    }))]);
                     Assert.All(results, x => Assert.Null(x.Error));
                 }
-                finals.Add((await t.Ledger.GetMessageAsync(id))!);
+                foreach (var id in ids) finals.Add((await t.Ledger.GetMessageAsync(id))!);
             }
             foreach (var m in finals)
             {
