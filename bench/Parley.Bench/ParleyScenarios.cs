@@ -47,7 +47,8 @@ internal static class ParleyScenarios
                 await ledger.LogMessageAsync($"s{i % Workload.Sessions}", Workload.Message(i));
         })));
         var elapsed = watch.Elapsed;
-        Console.Error.WriteLine($"  {callers} callers: {ledger.WriterStatistics.CallsPerCommit:N0} calls per commit");
+        var stats = ledger.WriterStatistics;
+        Console.Error.WriteLine($"  {callers} callers: {stats.CallsPerCommit:N0} calls per commit, writer busy {stats.CommitTime / elapsed:P0} of the time");
         return elapsed;
     }
 

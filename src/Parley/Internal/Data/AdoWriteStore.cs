@@ -10,7 +10,7 @@ namespace Parley.Internal.Data;
 /// one connection, with each command built once and re-bound on every call. An engine supplies its
 /// <see cref="SqlFlavor"/>, says which errors are transient, and may take over the statements every write runs
 /// (SQLite binds them by position; PostgreSQL buffers inserts into a binary COPY). Buffered inserts are written by
-/// <see cref="Flush"/>, which runs before every read and before the commit.</summary>
+/// <see cref="Flush"/>, which runs before every read of messages, events or parked reports and before the commit.</summary>
 internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 {
     // Keyed by reference: every statement is a compile-time constant or built once, so hashing its text on each
@@ -140,11 +140,24 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         if (Connection.State == System.Data.ConnectionState.Open) Exec("ROLLBACK");
     }
 
+    // No Flush: nothing buffered changes a session row (a transaction writes its sessions back only at its end).
     public override SessionRow? LoadSession(string id)
     {
-        Flush();
         using var r = Cmd(_loadSession, id).ExecuteReader();
         return r.Read() ? Session(r) : null;
+    }
+
+    public override List<SessionRow> LoadSessions(IReadOnlyList<string> ids)
+    {
+        if (!PrefetchReads) return [];
+        var rows = new List<SessionRow>(ids.Count);
+        // Locked in the order of the id index, the same in every process.
+        foreach (var chunk in ids.Chunk(500))
+        {
+            using var cmd = Uncached($"SELECT {SessionColumns} FROM parley_sessions WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
+            rows.AddRange(ReadAll(cmd, r => Session(r)));
+        }
+        return rows;
     }
 
     public override void InsertSession(SessionRow s) => Exec(

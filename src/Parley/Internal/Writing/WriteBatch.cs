@@ -57,6 +57,18 @@ internal sealed class WriteBatch
         return state;
     }
 
+    /// <summary>Loads, in one go where the engine can, the sessions the next operations will write to.</summary>
+    public void Preload(IEnumerable<WriteOp> ops)
+    {
+        List<string>? ids = null;
+        foreach (var op in ops)
+        {
+            if (op.SessionId is { } id && !_sessions.ContainsKey(id) && !(ids?.Contains(id) ?? false)) (ids ??= []).Add(id);
+        }
+        if (ids is not { Count: > 1 }) return;
+        foreach (var row in Store.LoadSessions(ids)) _sessions.TryAdd(row.Id, new SessionState(row));
+    }
+
     public SessionState RequireSession(string id, string field = "session_id") =>
         Session(id) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", field);
 

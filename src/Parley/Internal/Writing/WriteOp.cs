@@ -12,6 +12,10 @@ internal abstract class WriteOp
 
     public Task<object?> Completion => _done.Task;
 
+    /// <summary>The session the operation writes to, when known before it runs: the writer loads the sessions of a
+    /// whole group in one query (<see cref="WriteBatch.Preload"/>) instead of one round trip each.</summary>
+    public virtual string? SessionId => null;
+
     /// <summary>Runs the operation and returns its result, or throws a caller error.</summary>
     protected abstract object? Run(WriteBatch batch);
 

@@ -17,6 +17,10 @@ internal abstract class WriteStore : IDisposable
     public virtual bool IsUnavailable(Exception error) => IsTransient(error) || error is IOException;
 
     public abstract SessionRow? LoadSession(string id);
+
+    /// <summary>Those of the sessions that exist, loaded at once where each read is a round trip (server engines);
+    /// elsewhere none, and <see cref="LoadSession"/> loads each when asked.</summary>
+    public virtual List<SessionRow> LoadSessions(IReadOnlyList<string> ids) => [];
     public abstract void InsertSession(SessionRow session);
     /// <summary>Writes every mutable field and counter of the session.</summary>
     public abstract void UpdateSession(SessionRow session);

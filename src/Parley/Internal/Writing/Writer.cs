@@ -210,6 +210,7 @@ internal sealed partial class Writer : IAsyncDisposable
             var executed = 0;
             do
             {
+                _batch.Preload(ops.Skip(executed));
                 for (; executed < ops.Count; executed++) ops[executed].Execute(_batch);
             } while (joinQueued && TakeQueued(ops));
             _batch.Flush();

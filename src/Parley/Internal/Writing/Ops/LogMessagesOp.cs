@@ -13,6 +13,8 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
 {
     public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq, bool Spooled = false);
 
+    public override string? SessionId => sessionId;
+
     public override Spooling.SpooledWrite ToSpool() =>
         new Spooling.SpooledMessages(sessionId, [.. messages.Select(Spooling.SpooledMessage.Of)]);
 
