@@ -13,8 +13,7 @@ internal sealed class MySqlFlavor : SqlFlavor
     public override string ForUpdate => " FOR UPDATE";
     public override string ByCreatedIndex => " FORCE INDEX (ix_parley_messages_created)";
 
-    public override string UpsertFacet =>
-        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES (@p0, @p1, @p2, @p3) ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
+    protected override string FacetConflict => "ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
 
     public override string NullSafeEquals(string left, string right) => $"{left} <=> {right}";
 

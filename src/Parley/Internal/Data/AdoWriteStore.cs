@@ -182,6 +182,17 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override void AddFacet(string sessionId, string facet, string value, long delta) => Defer(flavor.UpsertFacet, sessionId, facet, value, delta);
 
+    public override void AddFacets(IReadOnlyList<FacetDelta> deltas)
+    {
+        if (!Connection.CanCreateBatch || deltas.Count == 1)
+        {
+            base.AddFacets(deltas);
+            return;
+        }
+        foreach (var chunk in deltas.Chunk(250))
+            Defer(flavor.UpsertFacets(chunk.Length), [.. chunk.SelectMany(d => (object?[])[d.SessionId, d.Facet, d.Value, d.Delta])]);
+    }
+
     // What Prefetch loaded, kept current by this transaction's own writes and dropped when it ends.
     private readonly Dictionary<string, MessageRow> _cached = new(StringComparer.Ordinal);
     private readonly HashSet<string> _providersCached = new(StringComparer.Ordinal);

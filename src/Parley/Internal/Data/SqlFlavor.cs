@@ -33,8 +33,20 @@ internal abstract class SqlFlavor
     /// <summary>A comparison that is true when both sides are NULL.</summary>
     public abstract string NullSafeEquals(string left, string right);
 
-    /// <summary>Adds <c>@n</c> to a session facet's count, inserting it when missing.</summary>
-    public abstract string UpsertFacet { get; }
+    /// <summary>Adds <c>@p3</c> to a session facet's count, inserting it when missing.</summary>
+    public string UpsertFacet => _upsertFacet ??= UpsertFacets(1);
+    private string? _upsertFacet;
+
+    /// <summary>Adds to <paramref name="rows"/> facets' counts in one statement, four parameters a row
+    /// (<c>@p0</c> … <c>@p3</c>, then <c>@p4</c> …), inserting those missing.</summary>
+    public string UpsertFacets(int rows) =>
+        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"(@p{4 * r}, @p{4 * r + 1}, @p{4 * r + 2}, @p{4 * r + 3})"))) + " " + FacetConflict;
+
+    /// <summary>What follows the rows of an insert into <c>parley_session_facets</c> so that a row whose facet
+    /// exists adds its <c>n</c> to the stored count.</summary>
+    protected abstract string FacetConflict { get; }
 
     /// <summary>Whether commands are prepared explicitly (server engines prepare on their own).</summary>
     public virtual bool PrepareCommands => false;

@@ -14,9 +14,7 @@ internal sealed class SqliteFlavor : SqlFlavor
     public override string NotIndexed(string column) => "+" + column;
     public override bool PrepareCommands => true;
 
-    public override string UpsertFacet =>
-        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES (@p0, @p1, @p2, @p3) " +
-        "ON CONFLICT (session_id, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
+    protected override string FacetConflict => "ON CONFLICT (session_id, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
 
     public override string NullSafeEquals(string left, string right) => $"{left} IS {right}";
 

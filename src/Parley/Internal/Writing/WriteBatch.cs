@@ -99,10 +99,12 @@ internal sealed class WriteBatch
         {
             if (state is { Dirty: true, Deleted: false }) Store.UpdateSession(state.Row);
         }
+        var deltas = new List<FacetDelta>(_facets.Count);
         foreach (var ((session, facet, value), delta) in _facets)
         {
-            if (delta != 0) Store.AddFacet(session, facet, value, delta);
+            if (delta != 0) deltas.Add(new FacetDelta(session, facet, value, delta));
         }
+        if (deltas.Count > 0) Store.AddFacets(deltas);
     }
 }
 

@@ -1,5 +1,8 @@
 namespace Parley.Internal.Writing;
 
+/// <summary>A change to one of a session's summary counts (status, channel or template).</summary>
+internal readonly record struct FacetDelta(string SessionId, string Facet, string Value, long Delta);
+
 /// <summary>What the writer needs from an engine, called only from the writer thread inside
 /// <see cref="Begin"/> … <see cref="Commit"/>. Engine code implements it (SQLite: <c>SqliteWriteStore</c>); the
 /// rules that decide what to write live in the operations, never here.</summary>
@@ -26,6 +29,12 @@ internal abstract class WriteStore : IDisposable
     public abstract void UpdateSession(SessionRow session);
     public abstract bool DeleteSession(string id);
     public abstract void AddFacet(string sessionId, string facet, string value, long delta);
+
+    /// <summary>Adds to many facets' counts (each facet once); where statements are round trips, in one statement.</summary>
+    public virtual void AddFacets(IReadOnlyList<FacetDelta> deltas)
+    {
+        foreach (var d in deltas) AddFacet(d.SessionId, d.Facet, d.Value, d.Delta);
+    }
 
     public abstract MessageRow? FindMessage(string id);
     public abstract MessageRow? FindMessageByKey(string sessionId, string idempotencyKey);
