@@ -206,6 +206,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     {
         if (!PrefetchReads || messageIds.Count + providerIds.Count < 2) return;
         Flush();
+        using var planned = PlanEachQuery();
         foreach (var chunk in messageIds.Where(id => !_cached.ContainsKey(id)).Chunk(500))
             Load($"SELECT {MessageColumns} FROM parley_messages WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
         foreach (var chunk in providerIds.Where(p => !_providersCached.Contains(p)).Chunk(500))
@@ -221,6 +222,10 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
             _eventsCached.UnionWith(chunk);
         }
     }
+
+    /// <summary>Makes the queries until disposal be planned for their own parameters and the tables' current size
+    /// (null where the engine caches no plans).</summary>
+    protected virtual IDisposable? PlanEachQuery() => null;
 
     private void Load(string sql, string[] values)
     {
