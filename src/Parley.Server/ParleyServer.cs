@@ -55,12 +55,16 @@ public static class ParleyServer
             o.SerializerOptions.PropertyNamingPolicy = ParleyJson.Options.PropertyNamingPolicy;
             foreach (var c in ParleyJson.Options.Converters) o.SerializerOptions.Converters.Add(c);
         });
-        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        builder.Services.AddOpenApi("v1", o =>
         {
-            doc.Info.Title = "Parley";
-            doc.Info.Description = "A message ledger: sessions, messages, delivery statuses. Errors are RFC 7807 problem+json.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "Parley";
+                doc.Info.Description = "A message ledger: sessions, messages, delivery statuses. Errors are RFC 7807 problem+json.";
+                return Task.CompletedTask;
+            });
+            o.AddOperationTransformer(Http.ParleyJson.DescribeSpooled);
+        });
         // The ledger opens before the host is built, so it logs (spooling, replay, retries) through its own factory.
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel));
         var ledger = await Ledger.OpenAsync(new LedgerOptions

@@ -48,6 +48,13 @@ public class OpenApiTests : IAsyncLifetime
             var (method, path) = (route.Split(' ')[0], route.Split(' ')[1]);
             Assert.True(doc["paths"]?[path]?[method] is not null, $"{route} is not in the OpenAPI document");
         }
+        // Every write that may be spooled says so: its 202 body is the usual one plus "spooled".
+        foreach (var route in (string[])["post /api/v1/sessions", "post /api/v1/sessions/{id}/messages", "post /api/v1/messages/{id}/status", "post /api/v1/status-reports"])
+        {
+            var (method, path) = (route.Split(' ')[0], route.Split(' ')[1]);
+            var schema = doc["paths"]![path]![method]!["responses"]?["202"]?["content"]?["application/json"]?["schema"];
+            Assert.True(schema?["allOf"]?[1]?["properties"]?["spooled"] is not null, $"{route} does not describe its spooled 202 answer: {schema?.ToJsonString()}");
+        }
         // Bodies are described with Parley's snake_case names.
         Assert.NotNull(doc["components"]!["schemas"]!["NewMessage"]!["properties"]!["provider_message_id"]);
     }

@@ -76,7 +76,7 @@ internal static class MessagesApi
             var result = await ledger.ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
             if (result.Outcome == ReportOutcome.Spooled) return ParleyJson.Spooled(new StatusResultBody(null, result.Outcome));
             return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
-        }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>();
+        }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>().Produces<StatusResultBody>(202);
 
         api.MapPost("/status-reports", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -116,7 +116,7 @@ internal static class MessagesApi
             }
             var answer = new { results };
             return results.Any(r => r is BatchResultBody { Outcome: ReportOutcome.Spooled }) ? ParleyJson.Spooled(answer) : Results.Json(answer, ParleyJson.Options);
-        }).WithTags("status").Produces<BatchResultsBody>();
+        }).WithTags("status").Produces<BatchResultsBody>().Produces<BatchResultsBody>(202);
 
         return api;
     }
