@@ -69,10 +69,12 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     }
 
     // Connection failures, and the server refusing writes: 1021 disk full, 1114 table full, 1040 too many
-    // connections, 1053 shutting down, 1290/1836 read-only.
+    // connections, 1042 cannot connect, 1053 shutting down, 1290/1836 read-only, the client-side range 2000–2999 (lost
+    // or refused connections) and 4031 (the server closed an idle connection). Server errors above 3000 (invalid
+    // JSON, a statement timeout) are failures of the write itself and must not be spooled.
     public override bool IsUnavailable(Exception error) => IsTransient(error) || error switch
     {
-        MySqlException e => (int)e.ErrorCode is 1021 or 1114 or 1040 or 1042 or 1053 or 1290 or 1836 || (int)e.ErrorCode >= 2000,
+        MySqlException e => (int)e.ErrorCode is 1021 or 1114 or 1040 or 1042 or 1053 or 1290 or 1836 or (>= 2000 and < 3000) or 4031,
         IOException or System.Net.Sockets.SocketException or TimeoutException => true,
         _ => false,
     };
