@@ -114,54 +114,26 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     /// join the table through <c>unnest</c>, so a batch of 1,000 reports is one UPDATE, not 1,000.</summary>
     private void UpdateDeliveries()
     {
-        var rows = _deliveries.Values;
-        var n = rows.Count;
-        var ids = new string[n];
-        var status = new string[n];
-        var sent = new DateTime?[n];
-        var delivered = new DateTime?[n];
-        var read = new DateTime?[n];
-        var failed = new DateTime?[n];
-        var cancelled = new DateTime?[n];
-        var sentImplied = new bool[n];
-        var deliveredImplied = new bool[n];
-        var provider = new string?[n];
-        var errorCode = new string?[n];
-        var errorMessage = new string?[n];
-        var errorAt = new DateTime?[n];
-        var updated = new DateTime[n];
-        var i = 0;
-        foreach (var m in rows)
-        {
-            var d = m.Delivery;
-            ids[i] = m.Id;
-            status[i] = WireNames.Of(d.Status);
-            sent[i] = d.SentAt?.UtcDateTime;
-            delivered[i] = d.DeliveredAt?.UtcDateTime;
-            read[i] = d.ReadAt?.UtcDateTime;
-            failed[i] = d.FailedAt?.UtcDateTime;
-            cancelled[i] = d.CancelledAt?.UtcDateTime;
-            sentImplied[i] = d.SentImplied;
-            deliveredImplied[i] = d.DeliveredImplied;
-            provider[i] = m.ProviderMessageId;
-            errorCode[i] = d.ErrorCode;
-            errorMessage[i] = d.ErrorMessage;
-            errorAt[i] = d.ErrorAt?.UtcDateTime;
-            updated[i] = m.UpdatedAt.UtcDateTime;
-            i++;
-        }
+        var rows = _deliveries.Values.ToArray();
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = UpdateDeliveriesSql;
-        const NpgsqlDbType texts = NpgsqlDbType.Array | NpgsqlDbType.Text, times = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-            flags = NpgsqlDbType.Array | NpgsqlDbType.Boolean;
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = ids });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = status });
-        foreach (var column in (DateTime?[][])[sent, delivered, read, failed, cancelled]) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = column });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = flags, Value = sentImplied });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = flags, Value = deliveredImplied });
-        foreach (var column in (string?[][])[provider, errorCode, errorMessage]) cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = texts, Value = column });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = errorAt });
-        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = times, Value = updated });
+        void Add<T>(NpgsqlDbType type, Func<MessageRow, T> column) =>
+            cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = Array.ConvertAll(rows, m => column(m)) });
+        static DateTime? At(DateTimeOffset? t) => t?.UtcDateTime;
+        Add(NpgsqlDbType.Text, m => m.Id);
+        Add(NpgsqlDbType.Text, m => WireNames.Of(m.Delivery.Status));
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.SentAt));
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.DeliveredAt));
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.ReadAt));
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.FailedAt));
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.CancelledAt));
+        Add(NpgsqlDbType.Boolean, m => m.Delivery.SentImplied);
+        Add(NpgsqlDbType.Boolean, m => m.Delivery.DeliveredImplied);
+        Add(NpgsqlDbType.Text, m => m.ProviderMessageId);
+        Add(NpgsqlDbType.Text, m => m.Delivery.ErrorCode);
+        Add(NpgsqlDbType.Text, m => m.Delivery.ErrorMessage);
+        Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.ErrorAt));
+        Add(NpgsqlDbType.TimestampTz, m => m.UpdatedAt.UtcDateTime);
         cmd.ExecuteNonQuery();
     }
 
