@@ -19,8 +19,6 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     private MySqlConnection _conn;
     private readonly List<MessageRow> _messages = [];
     private readonly List<EventRow> _events = [];
-    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
-    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
 
     private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome";
 
@@ -51,7 +49,6 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     {
         _messages.Clear();
         _events.Clear();
-        _deliveries.Clear();
     }
 
     public override bool IsTransient(Exception error)
@@ -85,12 +82,6 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         _messages.Add(message);
     }
 
-    public override void UpdateDelivery(MessageRow message)
-    {
-        Remember(message);
-        _deliveries[message.Id] = message;
-    }
-
     protected override bool PrefetchReads => true;
     public override void InsertEvent(EventRow e)
     {
@@ -107,12 +98,16 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         if (_events.Count == 1) base.InsertEvent(_events[0]);
         else foreach (var chunk in _events.Chunk(RowsPerInsert)) InsertMany("parley_message_events", EventColumns, chunk.Select(Values).ToList());
         _events.Clear();
-        if (_deliveries.Count == 1) base.UpdateDelivery(_deliveries.Values.First());
-        else foreach (var chunk in _deliveries.Values.Chunk(RowsPerUpdate)) UpdateMany(chunk);
-        _deliveries.Clear();
     }
 
     private const int RowsPerUpdate = 500;
+
+    protected override int UpdateDeliveriesFrom => 2;
+
+    protected override void UpdateDeliveries(MessageRow[] rows)
+    {
+        foreach (var chunk in rows.Chunk(RowsPerUpdate)) UpdateMany(chunk);
+    }
 
     /// <summary>Many delivery changes in one statement: the new states form a derived table (one <c>SELECT</c> of
     /// parameters per message, joined by <c>UNION ALL</c>) joined to the table through its unique id index.</summary>

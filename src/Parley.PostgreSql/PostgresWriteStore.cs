@@ -19,8 +19,6 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     private NpgsqlConnection _conn = source.OpenConnection();
     private readonly List<MessageRow> _messages = [];
     private readonly List<EventRow> _events = [];
-    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
-    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
 
     protected override DbConnection Connection => _conn;
 
@@ -34,7 +32,6 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     {
         _messages.Clear();
         _events.Clear();
-        _deliveries.Clear();
     }
 
     public override bool IsTransient(Exception error) => error switch
@@ -59,12 +56,6 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     {
         Remember(message);
         _messages.Add(message);
-    }
-
-    public override void UpdateDelivery(MessageRow message)
-    {
-        Remember(message);
-        _deliveries[message.Id] = message;
     }
 
     protected override bool PrefetchReads => true;
@@ -102,19 +93,14 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
             else CopyEvents();
             _events.Clear();
         }
-        if (_deliveries.Count > 0)
-        {
-            if (_deliveries.Count < CopyFrom) foreach (var m in _deliveries.Values) base.UpdateDelivery(m);
-            else UpdateDeliveries();
-            _deliveries.Clear();
-        }
     }
 
-    /// <summary>Every buffered delivery change in one statement: the new states travel as one array per column and
-    /// join the table through <c>unnest</c>, so a batch of 1,000 reports is one UPDATE, not 1,000.</summary>
-    private void UpdateDeliveries()
+    protected override int UpdateDeliveriesFrom => CopyFrom;
+
+    /// <summary>The new states travel as one array per column and join the table through <c>unnest</c>, so a batch of
+    /// 1,000 reports is one UPDATE, not 1,000.</summary>
+    protected override void UpdateDeliveries(MessageRow[] rows)
     {
-        var rows = _deliveries.Values.ToArray();
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = UpdateDeliveriesSql;
         void Add<T>(NpgsqlDbType type, Func<MessageRow, T> column) =>

@@ -9,7 +9,8 @@ namespace Parley.Internal.Data;
 /// <summary>The writer's side of every engine in one place: the SQL each <see cref="WriteStore"/> call runs, over
 /// one connection, with each command built once and re-bound on every call. An engine supplies its
 /// <see cref="SqlFlavor"/>, says which errors are transient, and may take over the statements every write runs
-/// (SQLite binds them by position; PostgreSQL buffers inserts into a binary COPY). Buffered inserts are written by
+/// (SQLite binds them by position; PostgreSQL buffers inserts into a binary COPY). Buffered inserts, then the
+/// transaction's delivery changes (one statement where the engine has <see cref="UpdateDeliveries"/>), are written by
 /// <see cref="Flush"/>, which runs before every read of messages, events or parked reports and before the commit.</summary>
 internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 {
@@ -64,6 +65,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     protected void Flush()
     {
         FlushInserts();
+        FlushDeliveries();
         if (_deferred is not { BatchCommands.Count: > 0 }) return;
         try
         {
@@ -108,6 +110,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     {
         Forget();
         DropInserts();
+        _deliveries.Clear();
         _deferred?.Dispose();
         _deferred = null;
     }
@@ -293,9 +296,32 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
             new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt);
     }
 
+    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
+    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
+
+    /// <summary>From how many buffered delivery changes the engine writes them in one statement
+    /// (<see cref="UpdateDeliveries"/>); below it, or never (the default), each is its own deferred UPDATE.</summary>
+    protected virtual int UpdateDeliveriesFrom => int.MaxValue;
+
+    /// <summary>Writes many delivery changes (state, provider id, <c>updated_at</c>) in one statement.</summary>
+    protected virtual void UpdateDeliveries(MessageRow[] rows) => throw new NotSupportedException();
+
     public override void UpdateDelivery(MessageRow m)
     {
         Remember(m);
+        _deliveries[m.Id] = m;
+    }
+
+    private void FlushDeliveries()
+    {
+        if (_deliveries.Count == 0) return;
+        if (_deliveries.Count >= UpdateDeliveriesFrom) UpdateDeliveries([.. _deliveries.Values]);
+        else foreach (var m in _deliveries.Values) DeferDelivery(m);
+        _deliveries.Clear();
+    }
+
+    private void DeferDelivery(MessageRow m)
+    {
         var d = m.Delivery;
         Defer("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
              "sent_implied = @p7, delivered_implied = @p8, provider_message_id = @p9, error_code = @p10, error_message = @p11, error_at = @p12, " +
