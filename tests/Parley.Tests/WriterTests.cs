@@ -72,4 +72,41 @@ public class WriterTests
         while (new FileInfo(t.Path).Length < before + 5_000_000 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(new FileInfo(t.Path).Length >= before + 5_000_000, $"database file still {new FileInfo(t.Path).Length} bytes");
     }
+
+    [Fact]
+    public async Task the_wal_is_restarted_while_writers_never_pause()
+    {
+        // Four callers keep the writer busy without a break, so the background PASSIVE checkpoints never catch up and
+        // only a restart (asked of the writer between two commits) keeps the WAL from growing with every write.
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var content = new string('x', 2000);
+        var walPath = t.Path + "-wal";
+        long peak = 0, written = 0;
+        using var stop = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var wal = new FileInfo(walPath);
+                if (wal.Exists) peak = Math.Max(peak, wal.Length);
+                await Task.Delay(10);
+            }
+        });
+        // ~2.3 KiB a message before indexes: 64 batches of 1,000 write well over 150 MiB of WAL frames.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var b = 0; b < 16; b++)
+            {
+                await t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 1000).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
+                Interlocked.Add(ref written, 1000L * content.Length);
+            }
+        })));
+        await stop.CancelAsync();
+        await watch;
+        Assert.True(written > 120L << 20, $"only {written} bytes of content written");
+        // Restarts happen past 16 MiB, once the checkpointer has seen it (every 200 ms): the file stays within the
+        // 64 MiB SQLite cuts it back to, far below what was written through it.
+        Assert.True(peak < 64L << 20, $"the WAL reached {peak >> 20} MiB while {written >> 20} MiB of content was written");
+    }
 }

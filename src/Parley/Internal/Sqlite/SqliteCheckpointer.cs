@@ -7,21 +7,33 @@ namespace Parley.Internal.Sqlite;
 /// carry a checkpoint (SQLite's automatic one runs inside the commit that crosses the threshold, and every caller
 /// in that group waits for it). PASSIVE checkpoints run beside the writer; the WAL is reset when a checkpoint has
 /// copied everything and no reader needs it. Durability is unchanged: each commit still fsyncs the WAL.</summary>
+/// <remarks>Under sustained writes a PASSIVE checkpoint never catches up with the writer, so the WAL is never
+/// restarted and grows without bound; such a checkpoint also never syncs the database file (SQLite syncs it only
+/// when a checkpoint reaches the end of the WAL), so the pages it copies stay dirty in the OS cache. Past
+/// <see cref="Ceiling"/> this thread therefore syncs the database file itself, outside any lock, and then asks the
+/// writer to restart the WAL (<see cref="TakeRestartRequest"/>): the writer runs a RESTART checkpoint on its own connection
+/// between two commits (<c>SqliteWriteStore.AfterCommit</c>), which copies only what was written since and syncs
+/// little. Measured under single-message HTTP load (docs/benchmarks.md): a RESTART taken from this thread had to win
+/// the write lock from the busy writer through the busy handler, whose sleeps also delayed the writer's next
+/// <c>BEGIN</c>, and its sync carried every page copied since the last one; that pause (20–30 ms, growing with the
+/// database, several times a second) was most of the p99. This thread still restarts the WAL itself if the writer
+/// has not managed to for a while (readers kept it busy).</remarks>
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
     private const long Threshold = 4 * 1024 * 1024; // SQLite's own default is 1,000 pages
-    // Under sustained writes a PASSIVE checkpoint never catches up with the writer, so the WAL is never restarted
-    // and grows without bound. Once it holds this much, a RESTART checkpoint waits for the write lock and makes the
-    // next writer start the WAL from its beginning: the file is reused, not truncated and grown again. The writer
-    // waits for that one checkpoint, whose main cost is the fsync of the database file, so the pause grows with this
-    // ceiling: at 64 MiB it reached 130–190 ms (p99 of single-message HTTP writes), at 16 MiB p99 stayed ~25 ms.
+    // Once the WAL holds this much, it is restarted: the next writer starts it from its beginning, so the file is
+    // reused, not truncated and grown again.
     private const long Ceiling = 16 * 1024 * 1024;
+    // How long the writer has to restart the WAL before this thread does it, waiting for the write lock.
+    private static readonly TimeSpan WriterGrace = TimeSpan.FromSeconds(5);
     private readonly string _path;
     private readonly SqliteConnection _conn;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly long _pageSize;
+    private long _overCeilingSince; // Stopwatch ticks; 0 while the WAL is under its ceiling
+    private volatile bool _restartWanted;
 
     public SqliteCheckpointer(string path, ILogger log)
     {
@@ -48,8 +60,22 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
             {
                 await Task.Delay(200, _stop.Token);
                 if (WalSize() <= Threshold) continue;
-                var frames = Checkpoint("PASSIVE");
-                if (frames * _pageSize > Ceiling) Checkpoint("RESTART");
+                var frames = Checkpoint("PASSIVE").Frames;
+                if (frames * _pageSize <= Ceiling)
+                {
+                    _overCeilingSince = 0;
+                    continue;
+                }
+                if (_overCeilingSince == 0) _overCeilingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(_overCeilingSince) > WriterGrace)
+                {
+                    if (!Checkpoint("RESTART").Busy) _overCeilingSince = 0;
+                }
+                else if (!_restartWanted)
+                {
+                    SqliteFileSync.TrySync(_conn.Handle!);
+                    _restartWanted = true;
+                }
             }
             catch (OperationCanceledException)
             {
@@ -62,19 +88,28 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes this thread's request that the writer restart the WAL between two commits: true once per request,
+    /// whether or not the writer's attempt then succeeds (a failed one is asked for again at the next pass).</summary>
+    public bool TakeRestartRequest()
+    {
+        if (!_restartWanted) return false;
+        _restartWanted = false;
+        return true;
+    }
+
     private long WalSize()
     {
         var wal = new FileInfo(_path + "-wal");
         return wal.Exists ? wal.Length : 0;
     }
 
-    /// <summary>Runs a checkpoint; returns how many frames the WAL holds (its second column).</summary>
-    private long Checkpoint(string mode)
+    /// <summary>Runs a checkpoint; returns whether it was blocked from completing and how many frames the WAL holds.</summary>
+    private (bool Busy, long Frames) Checkpoint(string mode)
     {
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = $"PRAGMA wal_checkpoint({mode})";
         using var r = cmd.ExecuteReader();
-        return r.Read() ? r.GetInt64(1) : 0;
+        return r.Read() ? (r.GetInt64(0) != 0, r.GetInt64(1)) : (false, 0);
     }
 
     public async ValueTask DisposeAsync()

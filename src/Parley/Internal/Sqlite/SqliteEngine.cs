@@ -82,7 +82,8 @@ internal sealed class SqliteEngine : LedgerEngine
                 using var pooled = new SqliteConnection(readCs);
                 SqliteConnection.ClearPool(pooled);
             });
-            return new OpenedDatabase(new SqliteWriteStore(conn), reader, version, new SqliteCheckpointer(full, log));
+            var checkpointer = new SqliteCheckpointer(full, log);
+            return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, (int)options.BusyTimeout.TotalMilliseconds), reader, version, checkpointer);
         }
         catch (SqliteException e)
         {

@@ -11,7 +11,8 @@ namespace Parley.Internal.Sqlite;
 /// every write runs (message insert, event insert, delivery update) bound by position through
 /// <see cref="RawStatement"/>. Transactions are <c>BEGIN IMMEDIATE</c>/<c>COMMIT</c> so the write lock is taken up
 /// front and a busy database fails at <c>BEGIN</c>, where retrying is safe.</summary>
-internal sealed class SqliteWriteStore(SqliteConnection conn) : AdoWriteStore(SqliteFlavor.Instance)
+internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer? checkpointer = null, int busyTimeoutMs = 0)
+    : AdoWriteStore(SqliteFlavor.Instance)
 {
     private RawStatement? _insertNew, _insertFull, _updateDelivery, _insertEvent;
 
@@ -22,6 +23,25 @@ internal sealed class SqliteWriteStore(SqliteConnection conn) : AdoWriteStore(Sq
         // After some errors SQLite has already rolled back; a second ROLLBACK would fail.
         if (SQLitePCL.raw.sqlite3_get_autocommit(conn.Handle) != 0) return;
         base.Rollback();
+    }
+
+    /// <summary>Restarts the WAL when the checkpointer asks (<see cref="SqliteCheckpointer"/>): a RESTART checkpoint
+    /// copies what the background PASSIVE checkpoints have not yet and makes the next transaction write the WAL from
+    /// its beginning. It does not wait: a reader still on the WAL, or a checkpoint in flight, makes it give up at once
+    /// (it then does what it can, as PASSIVE), and the checkpointer asks again at its next pass.</summary>
+    public override void AfterCommit()
+    {
+        if (checkpointer is null || !checkpointer.TakeRestartRequest()) return;
+        var db = conn.Handle!;
+        SQLitePCL.raw.sqlite3_busy_timeout(db, 0);
+        try
+        {
+            _ = SQLitePCL.raw.sqlite3_wal_checkpoint_v2(db, "main", SQLitePCL.raw.SQLITE_CHECKPOINT_RESTART, out _, out _);
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_busy_timeout(db, busyTimeoutMs);
+        }
     }
 
     public override bool IsTransient(Exception error) =>

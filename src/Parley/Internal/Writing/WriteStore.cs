@@ -12,6 +12,12 @@ internal abstract class WriteStore : IDisposable
     public abstract void Commit();
     public abstract void Rollback();
 
+    /// <summary>Runs on the writer thread after a commit's callers have been answered, outside any transaction: an
+    /// engine's housekeeping that needs the write connection (SQLite restarts its WAL here).</summary>
+    public virtual void AfterCommit()
+    {
+    }
+
     /// <summary>Whether a failure is worth retrying (a lock held by another process, a dropped connection).</summary>
     public abstract bool IsTransient(Exception error);
 

@@ -166,6 +166,7 @@ internal sealed partial class Writer : IAsyncDisposable
             Interlocked.Add(ref _callsCommitted, ops.Count);
             foreach (var op in ops) op.Complete();
             PublishChanges();
+            _store.AfterCommit();
         }
         catch (Exception e) when (_spool is not null && _store.IsUnavailable(e))
         {
