@@ -92,6 +92,31 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task chunked_bodies_without_a_length_are_read_whole_and_held_to_the_same_limits()
+    {
+        // A body sent in chunks has no Content-Length: it is read to its end, in pieces, under the route's limit.
+        async Task<HttpResponseMessage> Chunked(string path, string json)
+        {
+            var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(json)), 4096);
+            content.Headers.ContentType = new("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+            request.Headers.TransferEncodingChunked = true;
+            return await _s.Http.SendAsync(request);
+        }
+        var text = new string('d', 100_000);
+        var r = await Chunked("/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"" + text + "\"}");
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var (_, stored) = await _s.Send(HttpMethod.Get, "/api/v1/messages/" + (string?)System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync())!["id"]);
+        Assert.Equal(text, (string?)stored!["content"]);
+
+        var before = State();
+        var tooBig = await Chunked("/api/v1/sessions", "{\"id\": \"y\", \"title\": \"" + new string('a', 1024 * 1024 + 10) + "\"}");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        Assert.Equal("application/problem+json", tooBig.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before, State());
+    }
+
+    [Fact]
     public async Task sql_looking_strings_are_stored_verbatim()
     {
         const string evil = "'; DROP TABLE parley_messages; --";
