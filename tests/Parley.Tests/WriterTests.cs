@@ -121,4 +121,53 @@ public class WriterTests
         using var conn = (Microsoft.Data.Sqlite.SqliteConnection)t.Raw();
         Assert.True(Parley.Internal.Sqlite.SqliteFileSync.TrySync(conn.Handle!));
     }
+
+    [Fact]
+    public async Task a_reader_holding_an_old_snapshot_neither_stops_the_writer_nor_keeps_the_wal_long()
+    {
+        // While a reader holds a snapshot the WAL cannot be restarted: the writer's attempts give up at once, the
+        // checkpointer's fallback waits only briefly, and writes go on. Once the reader is done, the WAL restarts.
+        await using var t = await TempLedger.OpenAsync();
+        await t.NewSessionAsync("s");
+        var content = new string('x', 2000);
+        var walPath = t.Path + "-wal";
+        Task Batch() => t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 500).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
+        // Past the ceiling first (16 MiB), so that a restart is due while the reader holds on.
+        for (var i = 0; i < 20; i++) await Batch();
+        var duringRead = 0;
+        var longest = TimeSpan.Zero;
+        long grown;
+        using (var reader = t.Raw())
+        {
+            using var begin = reader.CreateCommand();
+            begin.CommandText = "BEGIN";
+            begin.ExecuteNonQuery();
+            using var read = reader.CreateCommand();
+            read.CommandText = "SELECT count(*) FROM parley_messages";
+            read.ExecuteScalar();
+            // Longer than the checkpointer's grace period (5 s), so its fallback runs against the reader too.
+            var until = DateTime.UtcNow.AddSeconds(7);
+            while (DateTime.UtcNow < until)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                await Batch();
+                longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks));
+                duringRead++;
+                await Task.Delay(50);
+            }
+            grown = new FileInfo(walPath).Length;
+            using var end = reader.CreateCommand();
+            end.CommandText = "COMMIT";
+            end.ExecuteNonQuery();
+        }
+        // Once the WAL has restarted, SQLite cuts the file back to 64 MiB at the next write that starts it over.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (new FileInfo(walPath).Length > 64L << 20 && DateTime.UtcNow < deadline) await Batch();
+        var after = new FileInfo(walPath).Length;
+        Assert.True(duringRead >= 20, $"only {duringRead} batches of 500 were written while the reader held its snapshot");
+        // A RESTART that waited for the reader with the writer's 5 s busy timeout would have held every write that long.
+        Assert.True(longest < TimeSpan.FromSeconds(2.5), $"a write waited {longest.TotalSeconds:F1} s while the reader held its snapshot");
+        Assert.True(grown > 64L << 20, $"the WAL held only {grown >> 20} MiB while the reader held its snapshot: the test did not hold it back");
+        Assert.True(after <= 64L << 20, $"the WAL is still {after >> 20} MiB 30 s after the reader finished (it had reached {grown >> 20} MiB)");
+    }
 }

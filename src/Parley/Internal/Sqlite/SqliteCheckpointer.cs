@@ -24,8 +24,10 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     // Once the WAL holds this much, it is restarted: the next writer starts it from its beginning, so the file is
     // reused, not truncated and grown again.
     private const long Ceiling = 16 * 1024 * 1024;
-    // How long the writer has to restart the WAL before this thread does it, waiting for the write lock.
+    // How long the writer has to restart the WAL before this thread does it, waiting for readers; and how long that
+    // wait may last (writers wait behind it).
     private static readonly TimeSpan WriterGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FallbackWait = TimeSpan.FromMilliseconds(200);
     private readonly string _path;
     private readonly SqliteConnection _conn;
     private readonly ILogger _log;
@@ -41,7 +43,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         _log = log;
         _conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _conn.Open();
-        // A RESTART checkpoint waits (through the busy handler) for the writer's transaction in flight.
+        // PASSIVE checkpoints never wait; the fallback RESTART sets its own short wait (RestartWaitingBriefly).
         using (var cmd = _conn.CreateCommand())
         {
             cmd.CommandText = "PRAGMA busy_timeout = 5000";
@@ -72,7 +74,9 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                 if (_overCeilingSince == 0) _overCeilingSince = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (System.Diagnostics.Stopwatch.GetElapsedTime(_overCeilingSince) > WriterGrace)
                 {
-                    if (!Checkpoint("RESTART").Busy) _overCeilingSince = 0;
+                    // Readers kept the writer's attempts from restarting the WAL. This RESTART waits for them, and
+                    // writers wait while it does, so it waits briefly and at most once per grace period.
+                    if (!RestartWaitingBriefly()) _overCeilingSince = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 else if (!_restartWanted)
                 {
@@ -104,6 +108,20 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     {
         var wal = new FileInfo(_path + "-wal");
         return wal.Exists ? wal.Length : 0;
+    }
+
+    private bool RestartWaitingBriefly()
+    {
+        var db = _conn.Handle!;
+        SQLitePCL.raw.sqlite3_busy_timeout(db, (int)FallbackWait.TotalMilliseconds);
+        try
+        {
+            return SQLitePCL.raw.sqlite3_wal_checkpoint_v2(db, "main", SQLitePCL.raw.SQLITE_CHECKPOINT_RESTART, out _, out _) == SQLitePCL.raw.SQLITE_OK;
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_busy_timeout(db, 5000);
+        }
     }
 
     /// <summary>Runs a checkpoint; returns whether it was blocked from completing and how many frames the WAL holds.</summary>
