@@ -41,7 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: ${missing[*]} could not be started; their tests will fail (see the messages above)" >&2
 fi
 
-dotnet test Parley.sln -c Release --no-build --nologo -v q 2>&1 | tee "$log"
+# The console logger at minimal prints each failure with its message and stack, and nothing for passing tests.
+dotnet test Parley.sln -c Release --no-build --nologo -v q --logger "console;verbosity=minimal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # dotnet test prints one summary per test assembly: "Failed: 0, Passed: 12, Skipped: 0, Total: 12".
