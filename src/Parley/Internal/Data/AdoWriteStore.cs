@@ -126,19 +126,30 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
             ForgetCommands();
             Reconnect();
         }
-        Exec(flavor.BeginWrite);
+        StartTransaction();
     }
 
     public override void Commit()
     {
         Flush();
         Forget();
-        Exec("COMMIT");
+        CommitTransaction();
     }
 
     public override void Rollback()
     {
         Discard();
+        RollbackTransaction();
+    }
+
+    /// <summary>Begins the writer's transaction. An engine whose driver sends <c>BEGIN</c> with the next statement
+    /// (Npgsql) saves a round trip per commit.</summary>
+    protected virtual void StartTransaction() => Exec(flavor.BeginWrite);
+
+    protected virtual void CommitTransaction() => Exec("COMMIT");
+
+    protected virtual void RollbackTransaction()
+    {
         // A dropped connection has rolled back by itself.
         if (Connection.State == System.Data.ConnectionState.Open) Exec("ROLLBACK");
     }
