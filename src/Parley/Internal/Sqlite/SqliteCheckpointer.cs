@@ -110,17 +110,20 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         return wal.Exists ? wal.Length : 0;
     }
 
-    private bool RestartWaitingBriefly()
+    private bool RestartWaitingBriefly() => Restart(_conn.Handle!, FallbackWait, busyTimeout: TimeSpan.FromSeconds(5));
+
+    /// <summary>Runs a RESTART checkpoint on <paramref name="db"/>, waiting at most <paramref name="wait"/> for readers
+    /// and writers (the connection's busy timeout is put back afterwards); true when the WAL will start over.</summary>
+    internal static bool Restart(SQLitePCL.sqlite3 db, TimeSpan wait, TimeSpan busyTimeout)
     {
-        var db = _conn.Handle!;
-        SQLitePCL.raw.sqlite3_busy_timeout(db, (int)FallbackWait.TotalMilliseconds);
+        SQLitePCL.raw.sqlite3_busy_timeout(db, (int)wait.TotalMilliseconds);
         try
         {
             return SQLitePCL.raw.sqlite3_wal_checkpoint_v2(db, "main", SQLitePCL.raw.SQLITE_CHECKPOINT_RESTART, out _, out _) == SQLitePCL.raw.SQLITE_OK;
         }
         finally
         {
-            SQLitePCL.raw.sqlite3_busy_timeout(db, 5000);
+            SQLitePCL.raw.sqlite3_busy_timeout(db, (int)busyTimeout.TotalMilliseconds);
         }
     }
 

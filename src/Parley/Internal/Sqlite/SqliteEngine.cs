@@ -83,7 +83,7 @@ internal sealed class SqliteEngine : LedgerEngine
                 SqliteConnection.ClearPool(pooled);
             });
             var checkpointer = new SqliteCheckpointer(full, log);
-            return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, (int)options.BusyTimeout.TotalMilliseconds), reader, version, checkpointer);
+            return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, options.BusyTimeout), reader, version, checkpointer);
         }
         catch (SqliteException e)
         {

@@ -11,7 +11,7 @@ namespace Parley.Internal.Sqlite;
 /// every write runs (message insert, event insert, delivery update) bound by position through
 /// <see cref="RawStatement"/>. Transactions are <c>BEGIN IMMEDIATE</c>/<c>COMMIT</c> so the write lock is taken up
 /// front and a busy database fails at <c>BEGIN</c>, where retrying is safe.</summary>
-internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer? checkpointer = null, int busyTimeoutMs = 0)
+internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer? checkpointer = null, TimeSpan busyTimeout = default)
     : AdoWriteStore(SqliteFlavor.Instance)
 {
     private RawStatement? _insertNew, _insertFull, _updateDelivery, _insertEvent;
@@ -32,16 +32,7 @@ internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer
     public override void AfterCommit()
     {
         if (checkpointer is null || !checkpointer.TakeRestartRequest()) return;
-        var db = conn.Handle!;
-        SQLitePCL.raw.sqlite3_busy_timeout(db, 0);
-        try
-        {
-            _ = SQLitePCL.raw.sqlite3_wal_checkpoint_v2(db, "main", SQLitePCL.raw.SQLITE_CHECKPOINT_RESTART, out _, out _);
-        }
-        finally
-        {
-            SQLitePCL.raw.sqlite3_busy_timeout(db, busyTimeoutMs);
-        }
+        SqliteCheckpointer.Restart(conn.Handle!, TimeSpan.Zero, busyTimeout);
     }
 
     public override bool IsTransient(Exception error) =>
