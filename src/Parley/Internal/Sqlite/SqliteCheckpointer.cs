@@ -11,8 +11,8 @@ namespace Parley.Internal.Sqlite;
 /// restarted and grows without bound; such a checkpoint also never syncs the database file (SQLite syncs it only
 /// when a checkpoint reaches the end of the WAL), so the pages it copies stay dirty in the OS cache. Past
 /// <see cref="Ceiling"/> this thread therefore syncs the database file itself, outside any lock, and then asks the
-/// writer to restart the WAL (<see cref="TakeRestartRequest"/>): the writer runs a RESTART checkpoint on its own connection
-/// between two commits (<c>SqliteWriteStore.AfterCommit</c>), which copies only what was written since and syncs
+/// writer to restart the WAL (<see cref="TakeRestartRequest"/>): the writer runs a RESTART checkpoint on its own
+/// connection between two commits (<c>SqliteWriteStore.AfterCommit</c>), which copies only what was written since and syncs
 /// little. Measured under single-message HTTP load (docs/benchmarks.md): a RESTART taken from this thread had to win
 /// the write lock from the busy writer through the busy handler, whose sleeps also delayed the writer's next
 /// <c>BEGIN</c>, and its sync carried every page copied since the last one; that pause (20–30 ms, growing with the
@@ -28,6 +28,8 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     // wait may last (writers wait behind it).
     private static readonly TimeSpan WriterGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FallbackWait = TimeSpan.FromMilliseconds(200);
+    // This connection's busy timeout outside the fallback.
+    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
     private readonly string _path;
     private readonly SqliteConnection _conn;
     private readonly ILogger _log;
@@ -46,7 +48,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         // PASSIVE checkpoints never wait; the fallback RESTART sets its own short wait (RestartWaitingBriefly).
         using (var cmd = _conn.CreateCommand())
         {
-            cmd.CommandText = "PRAGMA busy_timeout = 5000";
+            cmd.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}";
             cmd.ExecuteNonQuery();
             cmd.CommandText = "PRAGMA page_size";
             _pageSize = Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
@@ -110,7 +112,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         return wal.Exists ? wal.Length : 0;
     }
 
-    private bool RestartWaitingBriefly() => Restart(_conn.Handle!, FallbackWait, busyTimeout: TimeSpan.FromSeconds(5));
+    private bool RestartWaitingBriefly() => Restart(_conn.Handle!, FallbackWait, BusyTimeout);
 
     /// <summary>Runs a RESTART checkpoint on <paramref name="db"/>, waiting at most <paramref name="wait"/> for readers
     /// and writers (the connection's busy timeout is put back afterwards); true when the WAL will start over.</summary>
