@@ -8,8 +8,9 @@ using Parley.Internal.Lifecycle;
 
 namespace Parley.MySql;
 
-/// <summary>The writer's MySQL/MariaDB connection. Message and event inserts are buffered and written as multi-row
-/// <c>INSERT</c>s when the writer next reads or commits, one round trip per 200 rows instead of one per row. The
+/// <summary>The writer's MySQL/MariaDB connection. Message and event inserts are buffered until the writer next reads
+/// or commits, then join the deferred batch as multi-row <c>INSERT</c>s of up to 200 rows, which MySqlConnector sends
+/// in one round trip with the session and summary updates and, at the end of a transaction, its <c>COMMIT</c>. The
 /// session runs at READ COMMITTED: the writer's reads lock the rows they change (<c>FOR UPDATE</c>), and gap locks
 /// would only add deadlocks. A dropped connection is replaced at the next <c>Begin</c>.</summary>
 internal sealed class MySqlWriteStore : AdoWriteStore
@@ -92,13 +93,13 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     protected override void FlushInserts()
     {
         // Messages first: events refer to them.
-        if (_messages.Count == 1) base.InsertMessage(_messages[0]);
-        else foreach (var chunk in _messages.Chunk(RowsPerInsert)) InsertMany("parley_messages", RowReaders.MessageColumns, chunk.Select(Values).ToList());
+        foreach (var chunk in _messages.Chunk(RowsPerInsert)) DeferInsert("parley_messages", RowReaders.MessageColumns, chunk.Select(Values).ToList());
         _messages.Clear();
-        if (_events.Count == 1) base.InsertEvent(_events[0]);
-        else foreach (var chunk in _events.Chunk(RowsPerInsert)) InsertMany("parley_message_events", EventColumns, chunk.Select(Values).ToList());
+        foreach (var chunk in _events.Chunk(RowsPerInsert)) DeferInsert("parley_message_events", EventColumns, chunk.Select(Values).ToList());
         _events.Clear();
     }
+
+    protected override string BatchedCommit => "COMMIT";
 
     private const int RowsPerUpdate = 500;
 
@@ -158,18 +159,18 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome),
     ];
 
-    private void InsertMany(string table, string columnList, List<object?[]> rows)
+    /// <summary>One multi-row INSERT into the deferred batch, its values bound as <c>@p0</c>, <c>@p1</c> … in row order.</summary>
+    private void DeferInsert(string table, string columnList, List<object?[]> rows)
     {
         var sql = new StringBuilder($"INSERT INTO {table} ({columnList}) VALUES ");
-        using var cmd = _conn.CreateCommand();
+        var n = 0;
         for (var i = 0; i < rows.Count; i++)
         {
             sql.Append(i == 0 ? "(" : ", (");
-            AddRow(sql, cmd, i, rows[i], null);
+            for (var c = 0; c < rows[i].Length; c++) sql.Append(c == 0 ? "@p" : ", @p").Append(n++);
             sql.Append(')');
         }
-        cmd.CommandText = sql.ToString();
-        cmd.ExecuteNonQuery();
+        Defer(sql.ToString(), [.. rows.SelectMany(r => r)]);
     }
 
     /// <summary>Appends <c>@ri_0, @ri_1, …</c> (each <c>AS</c> its name when <paramref name="names"/> are given)

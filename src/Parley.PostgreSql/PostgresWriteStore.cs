@@ -7,14 +7,20 @@ using Parley.Internal.Lifecycle;
 
 namespace Parley.PostgreSql;
 
-/// <summary>The writer's PostgreSQL connection. Message and event inserts are buffered and written by a binary
-/// <c>COPY</c> when the writer next reads or commits (a group of many messages costs one round trip, not one per
-/// row); small groups use the shared prepared INSERTs. A dropped connection is replaced at the next
-/// <c>Begin</c>, so the writer's retry runs on a fresh one.</summary>
+/// <summary>The writer's PostgreSQL connection. Message and event inserts are buffered until the writer next reads
+/// or commits. Then a group of up to <see cref="CopyFrom"/> rows becomes one <c>INSERT … SELECT FROM unnest(…)</c>
+/// (one array per column) in the deferred batch, which also carries the session and summary updates and, at the end
+/// of a transaction, its <c>COMMIT</c>: one round trip for all of them. Larger groups are written by a binary
+/// <c>COPY</c>, which streams. A dropped connection is replaced at the next <c>Begin</c>, so the writer's retry runs
+/// on a fresh one.</summary>
 internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStore(PostgresFlavor.Instance)
 {
-    /// <summary>Below this many rows, single INSERTs beat setting up a COPY.</summary>
-    private const int CopyFrom = 8;
+    /// <summary>From this many rows a binary COPY (two round trips of its own, the rows streamed as they are
+    /// encoded) beats an insert riding in the deferred batch.</summary>
+    private const int CopyFrom = 1000;
+
+    /// <summary>From this many delivery changes, one <c>UPDATE … FROM unnest(…)</c> beats one UPDATE each.</summary>
+    private const int UnnestFrom = 8;
 
     private NpgsqlConnection _conn = source.OpenConnection();
     private readonly List<MessageRow> _messages = [];
@@ -46,17 +52,15 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         using (tx) tx.Commit();
     }
 
-    protected override void RollbackTransaction()
-    {
-        var tx = _tx;
-        _tx = null;
-        if (tx is null) return;
-        using (tx)
-        {
-            // A dropped connection has rolled back by itself.
-            if (_conn.State == System.Data.ConnectionState.Open) tx.Rollback();
-        }
-    }
+    protected override string BatchedCommit => "COMMIT";
+
+    // The server has ended the transaction, and Npgsql knows it (the batch's last ReadyForQuery said idle):
+    // disposing sends nothing.
+    protected override void CommittedInBatch() => DropTransaction();
+
+    // Disposing rolls back a transaction still open and sends nothing for one the server already ended (a failed
+    // batched COMMIT); a dropped connection has rolled back by itself.
+    protected override void RollbackTransaction() => DropTransaction();
 
     private void DropTransaction()
     {
@@ -115,33 +119,95 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _events.Add(e);
     }
 
+    // Messages first: events refer to them. Both wait in the deferred batch unless COPY takes them.
     protected override void FlushInserts()
     {
         if (_messages.Count > 0)
         {
-            if (_messages.Count < CopyFrom) foreach (var m in _messages) base.InsertMessage(m);
+            if (_messages.Count < CopyFrom) DeferMessages();
             else CopyMessages();
             _messages.Clear();
         }
         if (_events.Count > 0)
         {
-            if (_events.Count < CopyFrom) foreach (var e in _events) base.InsertEvent(e);
+            if (_events.Count < CopyFrom) DeferEvents();
             else CopyEvents();
             _events.Clear();
         }
     }
 
-    protected override int UpdateDeliveriesFrom => CopyFrom;
+    private static DateTime? At(DateTimeOffset? t) => t?.UtcDateTime;
+
+    /// <summary>Adds to <paramref name="cmd"/> one array parameter: <paramref name="column"/> of every row.</summary>
+    private static void Column<TRow, T>(DbBatchCommand cmd, TRow[] rows, NpgsqlDbType type, Func<TRow, T> column) =>
+        cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = Array.ConvertAll(rows, r => column(r)) });
+
+    private void DeferMessages()
+    {
+        var rows = _messages.ToArray();
+        var cmd = DeferCommand(InsertMessagesSql);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Id);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.SessionId);
+        Column(cmd, rows, NpgsqlDbType.Bigint, m => m.SessionSeq);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.IdempotencyKey);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => WireNames.Of(m.Direction));
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => WireNames.Of(m.SenderType));
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.SenderId);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.SenderName);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Channel);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Recipient);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Template);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Subject);
+        Column(cmd, rows, NpgsqlDbType.Text, m => m.Content);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => WireNames.Of(m.Delivery.Status));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.SentAt));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.DeliveredAt));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.ReadAt));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.FailedAt));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.CancelledAt));
+        Column(cmd, rows, NpgsqlDbType.Boolean, m => m.Delivery.SentImplied);
+        Column(cmd, rows, NpgsqlDbType.Boolean, m => m.Delivery.DeliveredImplied);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.ProviderMessageId);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Delivery.ErrorCode);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.Delivery.ErrorMessage);
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => At(m.Delivery.ErrorAt));
+        Column(cmd, rows, NpgsqlDbType.Jsonb, m => m.MetadataJson);
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => m.CreatedAt.UtcDateTime);
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, m => m.UpdatedAt.UtcDateTime);
+    }
+
+    private const string InsertMessagesSql =
+        $"INSERT INTO parley_messages ({RowReaders.MessageColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, " +
+        "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+
+    private void DeferEvents()
+    {
+        var rows = _events.ToArray();
+        var cmd = DeferCommand(InsertEventsSql);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => e.MessageId);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => WireNames.Of(e.Status));
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, e => e.OccurredAt.UtcDateTime);
+        Column(cmd, rows, NpgsqlDbType.TimestampTz, e => e.RecordedAt.UtcDateTime);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => e.Source);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => e.ErrorCode);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => e.ErrorMessage);
+        Column(cmd, rows, NpgsqlDbType.Jsonb, e => e.DetailJson);
+        Column(cmd, rows, NpgsqlDbType.Boolean, e => e.Outcome == ReportOutcome.Applied);
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => WireNames.Of(e.Outcome));
+    }
+
+    private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome";
+
+    private const string InsertEventsSql = $"INSERT INTO parley_message_events ({EventColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+    protected override int UpdateDeliveriesFrom => UnnestFrom;
 
     /// <summary>The new states travel as one array per column and join the table through <c>unnest</c>, so a batch of
-    /// 1,000 reports is one UPDATE, not 1,000.</summary>
+    /// 1,000 reports is one UPDATE, not 1,000; it waits in the deferred batch like every other write.</summary>
     protected override void UpdateDeliveries(MessageRow[] rows)
     {
-        using var cmd = _conn.CreateCommand();
-        cmd.CommandText = UpdateDeliveriesSql;
-        void Add<T>(NpgsqlDbType type, Func<MessageRow, T> column) =>
-            cmd.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = Array.ConvertAll(rows, m => column(m)) });
-        static DateTime? At(DateTimeOffset? t) => t?.UtcDateTime;
+        var cmd = DeferCommand(UpdateDeliveriesSql);
+        void Add<T>(NpgsqlDbType type, Func<MessageRow, T> column) => Column(cmd, rows, type, column);
         Add(NpgsqlDbType.Text, m => m.Id);
         Add(NpgsqlDbType.Text, m => WireNames.Of(m.Delivery.Status));
         Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.SentAt));
@@ -156,7 +222,6 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         Add(NpgsqlDbType.Text, m => m.Delivery.ErrorMessage);
         Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.ErrorAt));
         Add(NpgsqlDbType.TimestampTz, m => m.UpdatedAt.UtcDateTime);
-        cmd.ExecuteNonQuery();
     }
 
     private const string UpdateDeliveriesSql =
@@ -209,9 +274,7 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
 
     private void CopyEvents()
     {
-        using var w = _conn.BeginBinaryImport(
-            "COPY parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
-            "FROM STDIN (FORMAT BINARY)");
+        using var w = _conn.BeginBinaryImport($"COPY parley_message_events ({EventColumns}) FROM STDIN (FORMAT BINARY)");
         foreach (var e in _events)
         {
             w.StartRow();

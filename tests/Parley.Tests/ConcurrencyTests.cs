@@ -79,6 +79,44 @@ public abstract class ConcurrencyTests(string engine)
         Assert.Equal(5, (await t.Ledger.GetSessionAsync("s"))!.Summary.UnreadForAgent);
     }
 
+    // Another connection holds an uncommitted row in the session with the position the ledger is about to give its
+    // third message (something only a foreign writer could do): the ledger cannot see it, writes its session update and
+    // summary counts, and its insert waits; once the other commits, the insert fails as a duplicate. On a server engine
+    // that failure happens inside the statements that end with the COMMIT, which must then not run: the session
+    // update and counts written before the insert vanish with it.
+    [Fact]
+    public async Task a_transaction_failing_in_its_last_writes_commits_none_of_them()
+    {
+        await using var t = await TempLedger.OpenAsync(engine);
+        await t.NewSessionAsync("a");
+        using (var raw = t.Raw())
+        {
+            if (raw.State != System.Data.ConnectionState.Open) raw.Open();
+            using var tx = raw.BeginTransaction();
+            using (var cmd = raw.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = "INSERT INTO parley_messages (id, session_id, session_seq, direction, sender_type, channel, content, status, created_at, updated_at) " +
+                                  "VALUES ('foreign', 'a', 3, 'outbound', 'system', 'sms', 'raw', 'pending', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)";
+                cmd.ExecuteNonQuery();
+            }
+            var call = t.Ledger.LogMessagesAsync("a", [.. new[] { "m-1", "m-2", "m-3" }.Select(id => new NewMessage { Id = id, SenderType = SenderType.System, Channel = "sms", Content = id })]);
+            await Task.Delay(700);
+            tx.Commit();
+            var error = await Record.ExceptionAsync(() => call);
+            Assert.True(error is ParleyException or ParleyConflictException, error?.ToString());
+        }
+        Assert.Equal(0, (await t.Ledger.GetSessionAsync("a"))!.Summary.MessageCount);
+        Assert.Equal(0, t.Scalar("SELECT count(*) FROM parley_messages WHERE session_id = 'a' AND id <> 'foreign'"));
+        Assert.Equal(0, t.Scalar("SELECT count(*) FROM parley_session_facets WHERE session_id = 'a'"));
+
+        // The writer goes on: the next write counts from where the session really is.
+        await t.Ledger.LogMessageAsync("a", new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "next" });
+        var session = (await t.Ledger.GetSessionAsync("a"))!;
+        Assert.Equal(1, session.Summary.MessageCount);
+        Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_messages WHERE session_id = 'a' AND session_seq = 1 AND content = 'next'"));
+    }
+
     [Fact]
     public async Task one_callers_mistake_in_a_shared_commit_fails_only_that_caller()
     {

@@ -62,20 +62,41 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     /// <summary>Writes what the engine buffered (inserts first, then the deferred statements). Runs before every
     /// read and before the commit.</summary>
-    protected void Flush()
+    protected void Flush() => WriteBuffered(commit: false);
+
+    /// <summary>Writes what was buffered; with <paramref name="commit"/>, also commits — where the engine allows
+    /// (<see cref="BatchedCommit"/>), as the last statement of the deferred batch, so that a transaction's last writes
+    /// and its commit cost one round trip. A failure before it skips it (the server stops at the first error), and
+    /// the writer rolls back.</summary>
+    private void WriteBuffered(bool commit)
     {
         FlushInserts();
         FlushDeliveries();
-        if (_deferred is not { BatchCommands.Count: > 0 }) return;
-        try
+        var batched = commit && BatchedCommit is not null && _deferred is { BatchCommands.Count: > 0 };
+        if (batched) DeferCommand(BatchedCommit!);
+        if (_deferred is { BatchCommands.Count: > 0 })
         {
-            _deferred.ExecuteNonQuery();
+            try
+            {
+                _deferred.ExecuteNonQuery();
+            }
+            finally
+            {
+                _deferred.Dispose();
+                _deferred = null;
+            }
         }
-        finally
-        {
-            _deferred.Dispose();
-            _deferred = null;
-        }
+        if (batched) CommittedInBatch();
+        else if (commit) CommitTransaction();
+    }
+
+    /// <summary>The statement that commits when it may end the deferred batch (null: the commit goes alone, through
+    /// <see cref="CommitTransaction"/>).</summary>
+    protected virtual string? BatchedCommit => null;
+
+    /// <summary>Called when <see cref="BatchedCommit"/> ended the transaction inside the deferred batch.</summary>
+    protected virtual void CommittedInBatch()
+    {
     }
 
     /// <summary>Writes the inserts an engine buffers (PostgreSQL: binary COPY; MySQL: multi-row INSERT).</summary>
@@ -93,11 +114,19 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
             Exec(sql, values);
             return;
         }
+        var cmd = DeferCommand(sql);
+        flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, values);
+    }
+
+    /// <summary>Adds a statement to the deferred batch (engines whose driver batches) and returns it for the caller's
+    /// parameters.</summary>
+    protected DbBatchCommand DeferCommand(string sql)
+    {
         _deferred ??= Connection.CreateBatch();
         var cmd = _deferred.CreateBatchCommand();
         cmd.CommandText = sql;
-        flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, values);
         _deferred.BatchCommands.Add(cmd);
+        return cmd;
     }
 
     /// <summary>Drops the inserts an engine buffered (the transaction is rolling back).</summary>
@@ -131,9 +160,8 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     public override void Commit()
     {
-        Flush();
         Forget();
-        CommitTransaction();
+        WriteBuffered(commit: true);
     }
 
     public override void Rollback()
