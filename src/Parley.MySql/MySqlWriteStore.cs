@@ -159,18 +159,40 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome),
     ];
 
-    /// <summary>One multi-row INSERT into the deferred batch, its values bound as <c>@p0</c>, <c>@p1</c> … in row order.</summary>
+    /// <summary>One multi-row INSERT into the deferred batch. Every value is a positional <c>?</c> parameter except
+    /// nulls and flags, written as the keywords <c>NULL</c>, <c>TRUE</c> and <c>FALSE</c>: half of a typical
+    /// message's 28 columns are null, and MySqlConnector substitutes each parameter into the statement's text, so
+    /// fewer parameters cost less on both sides.</summary>
     private void DeferInsert(string table, string columnList, List<object?[]> rows)
     {
         var sql = new StringBuilder($"INSERT INTO {table} ({columnList}) VALUES ");
-        var n = 0;
+        var cmd = DeferCommand("");
         for (var i = 0; i < rows.Count; i++)
         {
             sql.Append(i == 0 ? "(" : ", (");
-            for (var c = 0; c < rows[i].Length; c++) sql.Append(c == 0 ? "@p" : ", @p").Append(n++);
+            var row = rows[i];
+            for (var c = 0; c < row.Length; c++)
+            {
+                if (c > 0) sql.Append(", ");
+                switch (row[c])
+                {
+                    case null or JsonText { Value: null }:
+                        sql.Append("NULL");
+                        break;
+                    case bool flag:
+                        sql.Append(flag ? "TRUE" : "FALSE");
+                        break;
+                    case var value:
+                        sql.Append('?');
+                        var p = new MySqlParameter();
+                        Flavor.Bind(p, value);
+                        cmd.Parameters.Add(p);
+                        break;
+                }
+            }
             sql.Append(')');
         }
-        Defer(sql.ToString(), [.. rows.SelectMany(r => r)]);
+        cmd.CommandText = sql.ToString();
     }
 
     /// <summary>Appends <c>@ri_0, @ri_1, …</c> (each <c>AS</c> its name when <paramref name="names"/> are given)
