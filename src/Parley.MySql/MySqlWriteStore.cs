@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using System.Text;
 using MySqlConnector;
 using Parley.Internal;
@@ -111,7 +110,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     }
 
     /// <summary>Many delivery changes in one statement: the new states form a derived table (one <c>SELECT</c> of
-    /// parameters per message, joined by <c>UNION ALL</c>) joined to the table through its unique id index.</summary>
+    /// values per message, joined by <c>UNION ALL</c>) joined to the table through its unique id index.</summary>
     private void UpdateMany(MessageRow[] rows)
     {
         var sql = new StringBuilder("UPDATE parley_messages m JOIN (");
@@ -121,7 +120,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
             var m = rows[i];
             var d = m.Delivery;
             sql.Append(i == 0 ? "SELECT " : " UNION ALL SELECT ");
-            AddRow(sql, cmd, i,
+            AppendValues(sql, cmd.Parameters,
             [
                 m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
                 m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt,
@@ -159,10 +158,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome),
     ];
 
-    /// <summary>One multi-row INSERT into the deferred batch. Every value is a positional <c>?</c> parameter except
-    /// nulls and flags, written as the keywords <c>NULL</c>, <c>TRUE</c> and <c>FALSE</c>: half of a typical
-    /// message's 28 columns are null, and MySqlConnector substitutes each parameter into the statement's text, so
-    /// fewer parameters cost less on both sides.</summary>
+    /// <summary>One multi-row INSERT into the deferred batch.</summary>
     private void DeferInsert(string table, string columnList, List<object?[]> rows)
     {
         var sql = new StringBuilder($"INSERT INTO {table} ({columnList}) VALUES ");
@@ -170,45 +166,39 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         for (var i = 0; i < rows.Count; i++)
         {
             sql.Append(i == 0 ? "(" : ", (");
-            var row = rows[i];
-            for (var c = 0; c < row.Length; c++)
-            {
-                if (c > 0) sql.Append(", ");
-                switch (row[c])
-                {
-                    case null or JsonText { Value: null }:
-                        sql.Append("NULL");
-                        break;
-                    case bool flag:
-                        sql.Append(flag ? "TRUE" : "FALSE");
-                        break;
-                    case var value:
-                        sql.Append('?');
-                        var p = new MySqlParameter();
-                        Flavor.Bind(p, value);
-                        cmd.Parameters.Add(p);
-                        break;
-                }
-            }
+            AppendValues(sql, cmd.Parameters, rows[i], null);
             sql.Append(')');
         }
         cmd.CommandText = sql.ToString();
     }
 
-    /// <summary>Appends <c>@ri_0, @ri_1, …</c> (each <c>AS</c> its name when <paramref name="names"/> are given)
-    /// and binds them to <paramref name="values"/>.</summary>
-    private void AddRow(StringBuilder sql, MySqlCommand cmd, int row, object?[] values, string[]? names)
+    /// <summary>Appends <paramref name="values"/>, comma-separated (each <c>AS</c> its name when
+    /// <paramref name="names"/> are given): nulls and flags as the keywords <c>NULL</c>, <c>TRUE</c> and
+    /// <c>FALSE</c>, every other value as a positional <c>?</c> bound in <paramref name="parameters"/>. Half of a
+    /// typical message's columns are null, and MySqlConnector substitutes each parameter into the statement's text
+    /// (writing these same keywords for them), so fewer parameters cost less on both sides; no data is ever
+    /// written into the text.</summary>
+    private void AppendValues(StringBuilder sql, DbParameterCollection parameters, object?[] values, string[]? names)
     {
-        var prefix = "@r" + row.ToString(CultureInfo.InvariantCulture) + "_";
         for (var c = 0; c < values.Length; c++)
         {
-            var name = prefix + c.ToString(CultureInfo.InvariantCulture);
-            sql.Append(c == 0 ? "" : ", ").Append(name);
+            if (c > 0) sql.Append(", ");
+            switch (values[c])
+            {
+                case null or JsonText { Value: null }:
+                    sql.Append("NULL");
+                    break;
+                case bool flag:
+                    sql.Append(flag ? "TRUE" : "FALSE");
+                    break;
+                case var value:
+                    sql.Append('?');
+                    var p = new MySqlParameter();
+                    Flavor.Bind(p, value);
+                    parameters.Add(p);
+                    break;
+            }
             if (names is not null) sql.Append(" AS ").Append(names[c]);
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            Flavor.Bind(p, values[c]);
-            cmd.Parameters.Add(p);
         }
     }
 
