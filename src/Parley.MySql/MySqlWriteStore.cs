@@ -65,6 +65,8 @@ internal sealed class MySqlWriteStore : AdoWriteStore
         return false;
     }
 
+    public override bool IsDuplicate(Exception error) => error is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+
     // Connection failures, and the server refusing writes: 1021 disk full, 1114 table full, 1040 too many
     // connections, 1042 cannot connect, 1053 shutting down, 1290/1836 read-only, the client-side range 2000–2999 (lost
     // or refused connections) and 4031 (the server closed an idle connection). Server errors above 3000 (invalid

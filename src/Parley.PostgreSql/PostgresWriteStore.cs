@@ -81,6 +81,8 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         _ => false,
     };
 
+    public override bool IsDuplicate(Exception error) => error is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
     // Connection failures, and the server refusing writes: 08 connection, 53 out of resources (53100 disk full),
     // 57P admin shutdown and startup, 25006 read-only transaction (a standby).
     public override bool IsUnavailable(Exception error) => IsTransient(error) || error switch

@@ -117,6 +117,44 @@ public abstract class ConcurrencyTests(string engine)
         Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_messages WHERE session_id = 'a' AND session_seq = 1 AND content = 'next'"));
     }
 
+    // Two writers (two ledgers, as two processes would be) log the same client message ids into two sessions at once.
+    // Neither session's lock guards the other, so the loser may find the ids free, then fail on the unique index when
+    // it inserts; it must still answer as a caller who came second does: a conflict, with nothing of its own written.
+    [Fact]
+    public async Task two_writers_racing_for_one_message_id_answer_the_loser_with_a_conflict()
+    {
+        await using var t = await TempLedger.OpenAsync(engine);
+        await using var other = await Ledger.OpenAsync(new LedgerOptions { Database = t.Url, SpoolPath = Path.Combine(t.Directory, "other.spool") });
+        await t.NewSessionAsync("a");
+        await t.NewSessionAsync("b");
+        var won = new Dictionary<string, int> { ["a"] = 0, ["b"] = 0 };
+        for (var round = 0; round < 20; round++)
+        {
+            var r = round;
+            var calls = new[] { ("a", t.Ledger), ("b", other) }.Select(async c =>
+            {
+                try
+                {
+                    await c.Item2.LogMessagesAsync(c.Item1, [.. Enumerable.Range(0, 20).Select(k => new NewMessage { Id = $"r{r}-{k}", SenderType = SenderType.System, Channel = "sms", Content = $"{r}/{k}" })]);
+                    return c.Item1;
+                }
+                catch (ParleyConflictException)
+                {
+                    return null;
+                }
+            });
+            var winners = (await Task.WhenAll(calls)).OfType<string>().ToList();
+            Assert.Single(winners);
+            won[winners[0]]++;
+        }
+        Assert.Equal(400, t.Scalar("SELECT count(*) FROM parley_messages"));
+        foreach (var (session, rounds) in won)
+        {
+            Assert.Equal(20 * rounds, (await t.Ledger.GetSessionAsync(session))!.Summary.MessageCount);
+            Assert.Equal(20 * rounds, t.Scalar($"SELECT count(*) FROM parley_messages WHERE session_id = '{session}'"));
+        }
+    }
+
     [Fact]
     public async Task one_callers_mistake_in_a_shared_commit_fails_only_that_caller()
     {

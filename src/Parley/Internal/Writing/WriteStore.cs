@@ -25,6 +25,10 @@ internal abstract class WriteStore : IDisposable
     /// out of space — so that a write may go to the spool instead. A failure of one write itself is not.</summary>
     public virtual bool IsUnavailable(Exception error) => IsTransient(error) || error is IOException;
 
+    /// <summary>Whether a failure is a unique key that another writer took after this transaction looked for it (a
+    /// second process logging the same message id): running the write again lets its reads see that row.</summary>
+    public virtual bool IsDuplicate(Exception error) => false;
+
     public abstract SessionRow? LoadSession(string id);
 
     /// <summary>Those of the sessions that exist, loaded at once where each read is a round trip (server engines);

@@ -152,7 +152,7 @@ internal sealed partial class Writer : IAsyncDisposable
         }
     }
 
-    private void Commit(List<WriteOp> ops)
+    private void Commit(List<WriteOp> ops, bool rerun = false)
     {
         try
         {
@@ -179,6 +179,12 @@ internal sealed partial class Writer : IAsyncDisposable
             // Something unexpected failed the shared transaction: run each call alone so only the culprit fails.
             Log.BatchFailed(_log, ops.Count, e);
             foreach (var op in ops) Commit([op]);
+        }
+        catch (Exception e) when (ops.Count == 1 && !rerun && _store.IsDuplicate(e))
+        {
+            // Another process wrote the same key between this write's reads and its insert: run it once more, and its
+            // reads now find that row and answer as for any repeat (the stored message, or a conflict).
+            Commit(ops, rerun: true);
         }
 #pragma warning disable CA1031 // Every failure goes to the caller as a ParleyException.
         catch (Exception e)
