@@ -63,9 +63,8 @@ public class WriterTests
         await using var t = await TempLedger.OpenAsync();
         await t.NewSessionAsync("s");
         var before = new FileInfo(t.Path).Length;
-        var content = new string('x', 2000);
         for (var i = 0; i < 5; i++)
-            await t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 1000).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
+            await t.Ledger.LogMessagesAsync("s", LargeMessages(1000));
         // The writer never checkpoints (wal_autocheckpoint = 0); only the background checkpointer can grow the file.
         Assert.Equal(0L, await t.Ledger.ReadWriterPragmaAsync("wal_autocheckpoint"));
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -80,7 +79,6 @@ public class WriterTests
         // only a restart (asked of the writer between two commits) keeps the WAL from growing with every write.
         await using var t = await TempLedger.OpenAsync();
         await t.NewSessionAsync("s");
-        var content = new string('x', 2000);
         var walPath = t.Path + "-wal";
         long peak = 0, written = 0;
         using var stop = new CancellationTokenSource();
@@ -98,8 +96,8 @@ public class WriterTests
         {
             for (var b = 0; b < 32; b++)
             {
-                await t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 1000).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
-                Interlocked.Add(ref written, 1000L * content.Length);
+                await t.Ledger.LogMessagesAsync("s", LargeMessages(1000));
+                Interlocked.Add(ref written, 1000L * LargeContent.Length);
             }
         })));
         await stop.CancelAsync();
@@ -129,9 +127,8 @@ public class WriterTests
         // checkpointer's fallback waits only briefly, and writes go on. Once the reader is done, the WAL restarts.
         await using var t = await TempLedger.OpenAsync();
         await t.NewSessionAsync("s");
-        var content = new string('x', 2000);
         var walPath = t.Path + "-wal";
-        Task Batch() => t.Ledger.LogMessagesAsync("s", [.. Enumerable.Range(0, 500).Select(_ => new NewMessage { SenderType = SenderType.User, Content = content })]);
+        Task Batch() => t.Ledger.LogMessagesAsync("s", LargeMessages(500));
         // Past the ceiling first (16 MiB), so that a restart is due while the reader holds on.
         for (var i = 0; i < 20; i++) await Batch();
         var duringRead = 0;
@@ -170,4 +167,10 @@ public class WriterTests
         Assert.True(grown > 64L << 20, $"the WAL held only {grown >> 20} MiB while the reader held its snapshot: the test did not hold it back");
         Assert.True(after <= 64L << 20, $"the WAL is still {after >> 20} MiB 30 s after the reader finished (it had reached {grown >> 20} MiB)");
     }
+
+    /// <summary>The WAL tests' messages: 2,000 characters of content each, so that a few batches move megabytes.</summary>
+    private static readonly string LargeContent = new('x', 2000);
+
+    private static List<NewMessage> LargeMessages(int count) =>
+        [.. Enumerable.Range(0, count).Select(_ => new NewMessage { SenderType = SenderType.User, Content = LargeContent })];
 }
