@@ -50,6 +50,25 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
     [InlineData("POST", "/api/v1/sessions/s/read", "{\"reader\": \"bot\"}", 400, "reader")]
     [InlineData("DELETE", "/api/v1/sessions/nope", null, 404, null)]
     [InlineData("PUT", "/api/v1/sessions/s", "{}", 405, null)]
+    // Input every engine must refuse alike, before anything is acknowledged (docs/security.md).
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \".\"}", 400, "id")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"..\"}", 400, "id")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"id\": \"..\"}", 400, "id")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"d1\", \"id\": \"d2\"}", 400, null)]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"d3\", \"metadata\": {\"a\": 1, \"a\": 2}}", 400, null)]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"d4\", \"metadata\": {\"x\": [{\"b\": 1, \"b\": 1}]}}", 400, null)]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"content\": \"y\"}", 400, null)]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"messages\": [{\"sender_type\": \"agent\", \"content\": \"x\", \"metadata\": {\"k\": 1, \"k\": 1}}]}", 400, null)]
+    [InlineData("POST", "/api/v1/status-reports", "{\"reports\": [], \"reports\": [{\"provider_message_id\": \"P1\", \"status\": \"sent\"}]}", 400, null)]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"u1\", \"metadata\": {\"a\": \"\\ud800\"}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"u2\", \"metadata\": {\"\\udc00\": 1}}", 400, "metadata")]
+    [InlineData("PATCH", "/api/v1/sessions/s", "{\"metadata\": {\"a\": \"\\ud800x\"}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"metadata\": {\"a\": \"\\udfff\"}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"n1\", \"metadata\": {\"a\": \"x\\u0000y\"}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"n2\", \"metadata\": {\"a\\u0000\": 1}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"x\", \"metadata\": {\"a\": 1e999999}}", 400, "metadata")]
+    [InlineData("POST", "/api/v1/sessions", "{\"id\": \"h1\", \"metadata\": {\"a\": -1e400}}", 400, "metadata")]
+    [InlineData("PATCH", "/api/v1/sessions/s", "{\"metadata\": {\"a\": [1e309]}}", 400, "metadata")]
     public async Task bad_requests_get_a_problem_naming_the_field_and_change_nothing(string method, string path, string? body, int status, string? field)
     {
         var before = State();
@@ -59,6 +78,26 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
         Assert.Equal(status, (int)problem!["status"]!);
         Assert.False(string.IsNullOrEmpty((string?)problem["title"]));
         if (field is not null) Assert.NotNull(problem["errors"]![field]);
+        Assert.Equal(before, State());
+    }
+
+    [Theory]
+    [InlineData("{\"a\": \"\\ud800\"}", false)]
+    [InlineData("{\"a\": \"\\u0000\"}", false)]
+    [InlineData("{\"a\": 1e999999}", false)]
+    [InlineData("{\"a\": 1, \"a\": 2}", true)] // a duplicate key anywhere refuses the whole body
+    public async Task a_report_detail_every_engine_cannot_store_alike_is_refused(string detail, bool wholeBody)
+    {
+        var (_, page) = await _s.Send(HttpMethod.Get, "/api/v1/sessions/s/messages");
+        var id = (string)page!["items"]![0]!["id"]!;
+        var before = State();
+        var (one, problem) = await _s.Send(HttpMethod.Post, $"/api/v1/messages/{id}/status", "{\"status\": \"sent\", \"detail\": " + detail + "}");
+        Assert.Equal(HttpStatusCode.BadRequest, one.StatusCode);
+        Assert.Equal(400, (int)problem!["status"]!);
+        var (batch, answer) = await _s.Send(HttpMethod.Post, "/api/v1/status-reports",
+            "{\"reports\": [{\"message_id\": \"" + id + "\", \"status\": \"sent\", \"detail\": " + detail + "}]}");
+        Assert.True(batch.StatusCode == (wholeBody ? HttpStatusCode.BadRequest : HttpStatusCode.OK), $"{batch.StatusCode}: {answer}");
+        Assert.Equal(400, (int)(wholeBody ? answer!["status"] : answer!["results"]![0]!["error"]!["status"])!);
         Assert.Equal(before, State());
     }
 

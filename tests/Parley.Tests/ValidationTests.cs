@@ -46,6 +46,15 @@ public abstract class ValidationTests(string engine) : IAsyncLifetime
         { "error_code", Good with { Status = MessageStatus.Failed, ErrorCode = Long(129) } },
         { "error_message", Good with { Status = MessageStatus.Failed, ErrorMessage = Long(4001) } },
         { "metadata", Good with { Metadata = new JsonObject { ["big"] = Long(70_000) } } },
+        { "metadata", Good with { Metadata = new JsonObject { ["text"] = LoneSurrogate } } },
+        { "metadata", Good with { Metadata = new JsonObject { [LoneSurrogate] = 1 } } },
+        { "metadata", Good with { Metadata = new JsonObject { ["nul"] = "a\0b" } } },
+        { "metadata", Good with { Metadata = new JsonObject { ["nested"] = new JsonArray("ok", "a\0b") } } },
+        { "metadata", Good with { Metadata = JsonNode.Parse("{\"huge\": 1e999999}")!.AsObject() } },
+        { "metadata", Good with { Metadata = JsonNode.Parse("{\"twice\": 1, \"twice\": 2}")!.AsObject() } },
+        { "metadata", Good with { Metadata = JsonNode.Parse("{\"x\": {\"escaped\": \"\\ud800\"}}")!.AsObject() } },
+        { "id", Good with { Id = "." } },
+        { "id", Good with { Id = ".." } },
         { "source", Good with { Source = "Not Slug" } },
     };
 
@@ -76,6 +85,10 @@ public abstract class ValidationTests(string engine) : IAsyncLifetime
         { "tenant", new NewSession { Tenant = Long(129) } },
         { "user_account", new NewSession { UserAccount = Long(256) } },
         { "metadata", new NewSession { Metadata = new JsonObject { ["x"] = Long(70_000) } } },
+        { "metadata", new NewSession { Metadata = new JsonObject { ["x"] = LoneSurrogate } } },
+        { "metadata", new NewSession { Metadata = new JsonObject { ["x"] = double.PositiveInfinity } } },
+        { "id", new NewSession { Id = "." } },
+        { "id", new NewSession { Id = ".." } },
     };
 
     [Theory]

@@ -20,7 +20,40 @@ internal static class RequestBody
         if (bytes.Length == 0) throw new ArgumentException("a JSON body is required.", "body");
         // System.Text.Json would quietly turn invalid UTF-8 inside strings into U+FFFD: refuse it instead.
         if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new ArgumentException("the body is not valid UTF-8.", "body");
+        RefuseDuplicateKeys(bytes);
         return bytes;
+    }
+
+    /// <summary>One rule for every body (docs/security.md): a key given twice in any object, at any depth, is a 400,
+    /// rather than first-wins in one place and last-wins in another. Malformed JSON is left to the route's own parse,
+    /// which names the field.</summary>
+    private static void RefuseDuplicateKeys(byte[] bytes)
+    {
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 64 });
+        var open = new Stack<HashSet<string>?>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject: open.Push(null); break;
+                    case JsonTokenType.StartArray: open.Push(null); break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray: open.Pop(); break;
+                    case JsonTokenType.PropertyName:
+                        var seen = open.Pop() ?? new HashSet<string>(StringComparer.Ordinal);
+                        var name = reader.GetString()!;
+                        if (!seen.Add(name))
+                            throw new ArgumentException($"the key \"{name}\" appears twice in one object; give each key once.", "body");
+                        open.Push(seen);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // Malformed JSON or text: the route's parse reports it with the field's path.
+        }
     }
 
     // A declared length is read into an array of that size: one allocation the size of the body (Kestrel refuses a

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -20,8 +21,9 @@ internal static partial class Validate
 
     public static string Id(string? value, string field)
     {
-        if (value is null || !IdPattern().IsMatch(value))
-            throw new ArgumentException($"{field} must be 1–64 characters of A–Z, a–z, 0–9, '.', '_', ':' or '-'.", field);
+        // "." and ".." match the pattern but name no resource in a URL path (/sessions/.. is /), so they are refused.
+        if (value is null || !IdPattern().IsMatch(value) || value is "." or "..")
+            throw new ArgumentException($"{field} must be 1–64 characters of A–Z, a–z, 0–9, '.', '_', ':' or '-', and not '.' or '..'.", field);
         return value;
     }
 
@@ -59,13 +61,71 @@ internal static partial class Validate
         return value;
     }
 
+    /// <summary>A JSON object field, serialized. One rule on every engine (docs/security.md): no duplicate keys, no
+    /// NUL character and no lone surrogate in any key or string, every number a finite double — what PostgreSQL's
+    /// <c>jsonb</c>, MySQL's <c>JSON</c> and SQLite's text all store and give back alike.</summary>
     public static string? Json(JsonObject? value, string field)
     {
         if (value is null) return null;
+        try
+        {
+            // On the nodes, before serializing: the writer would quietly turn a lone surrogate into U+FFFD.
+            CheckJson(value, field);
+        }
+        catch (InvalidOperationException)
+        {
+            // A parsed string holding an escaped lone surrogate ("\ud800") cannot be read as text.
+            throw new ArgumentException($"{field} holds text that is not well-formed Unicode (a lone surrogate).", field);
+        }
+        catch (ArgumentException e) when (e.ParamName != field)
+        {
+            // A parsed object with a key given twice, or a value JSON cannot spell (an infinite number).
+            throw new ArgumentException($"{field} is not accepted: {e.Message}", field);
+        }
         var json = value.ToJsonString();
         if (json.Length > MaxJsonChars)
             throw new ArgumentException($"{field} must serialize to at most {MaxJsonChars} characters.", field);
+        try
+        {
+            // A parsed object keeps its text as it came, a key given twice included.
+            using var _ = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{field} is not accepted: {e.Message}", field);
+        }
         return json;
+    }
+
+    private static void CheckJson(JsonNode? node, string field)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, child) in o)
+                {
+                    JsonString(key, field);
+                    CheckJson(child, field);
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a) CheckJson(item, field);
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                JsonString(v.GetValue<string>(), field);
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                if (!v.TryGetValue<double>(out var number) || !double.IsFinite(number))
+                    throw new ArgumentException($"{field} holds the number {v.ToJsonString()}, outside what every engine stores (a finite double).", field);
+                break;
+        }
+    }
+
+    private static void JsonString(string text, string field)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+            throw new ArgumentException($"{field} holds a NUL character (\\u0000), which PostgreSQL cannot store in JSON.", field);
+        WellFormed(text, field);
     }
 
     public static T Defined<T>(T value, string field) where T : struct, Enum =>

@@ -7,7 +7,14 @@ internal sealed class CreateSessionOp(SessionRow row) : WriteOp
 
     protected override object? Run(WriteBatch batch)
     {
-        if (batch.Session(row.Id) is not null) return false;
+        if (batch.Session(row.Id) is { } stored)
+        {
+            // A create in one tenant never returns or touches another tenant's session (docs/security.md): the id
+            // is refused with the same words whichever tenant holds it.
+            if (row.Tenant is not null && stored.Row.Tenant != row.Tenant)
+                throw new ParleyConflictException($"session id '{row.Id}' is not available; choose another id.");
+            return false;
+        }
         batch.AddSession(row);
         batch.Publish(() => new LedgerChange("session.created", row.Id, Tenant: row.Tenant));
         return true;
