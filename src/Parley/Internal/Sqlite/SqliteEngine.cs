@@ -58,6 +58,10 @@ internal sealed class SqliteEngine : LedgerEngine
         try
         {
             conn.Open();
+            // SQLite opens a file it may not write read-only, without a word; every write would then fail (and spool)
+            // while the server looked healthy. Refuse instead, naming what cannot be written.
+            if (SQLitePCL.raw.sqlite3_db_readonly(conn.Handle, "main") == 1)
+                throw new ParleyException($"cannot open sqlite:{path} for writing: {Unwritable(full)}");
             Pragma(conn, "journal_mode = WAL");
             Pragma(conn, $"synchronous = {(options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}");
             Pragma(conn, "foreign_keys = ON");
@@ -83,12 +87,13 @@ internal sealed class SqliteEngine : LedgerEngine
                 SqliteConnection.ClearPool(pooled);
             });
             var checkpointer = new SqliteCheckpointer(full, log);
-            return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, options.BusyTimeout), reader, version, checkpointer);
+            return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, options.BusyTimeout, new SqliteWalGuard(full)), reader, version, checkpointer);
         }
         catch (SqliteException e)
         {
             conn.Dispose();
-            throw new ParleyException($"cannot open sqlite:{path}: {e.Message}", e);
+            var refused = SqliteFileAccess.NotWritable(full);
+            throw new ParleyException($"cannot open sqlite:{path}: {e.Message}{(refused.Count == 0 ? "" : "; " + Unwritable(full))}", e);
         }
         catch
         {
@@ -97,7 +102,15 @@ internal sealed class SqliteEngine : LedgerEngine
         }
     }
 
-        private static void Pragma(SqliteConnection conn, string pragma)
+    private static string Unwritable(string full)
+    {
+        var refused = SqliteFileAccess.NotWritable(full);
+        return refused.Count == 0
+            ? "the file is read-only for this process."
+            : $"this process may not write {string.Join(", ", refused)}. Parley writes the database and creates its -wal and -shm files beside it; give the user it runs as write access (e.g. chmod u+w, or chown).";
+    }
+
+    private static void Pragma(SqliteConnection conn, string pragma)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA " + pragma;

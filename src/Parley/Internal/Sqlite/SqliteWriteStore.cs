@@ -11,12 +11,37 @@ namespace Parley.Internal.Sqlite;
 /// every write runs (message insert, event insert, delivery update) bound by position through
 /// <see cref="RawStatement"/>. Transactions are <c>BEGIN IMMEDIATE</c>/<c>COMMIT</c> so the write lock is taken up
 /// front and a busy database fails at <c>BEGIN</c>, where retrying is safe.</summary>
-internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer? checkpointer = null, TimeSpan busyTimeout = default)
-    : AdoWriteStore(SqliteFlavor.Instance)
+internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer? checkpointer = null, TimeSpan busyTimeout = default,
+    SqliteWalGuard? walGuard = null) : AdoWriteStore(SqliteFlavor.Instance)
 {
     private RawStatement? _insertNew, _insertFull, _updateDelivery, _insertEvent;
+    private IOException? _walLost;
 
     protected override DbConnection Connection => conn;
+
+    /// <summary>Refuses to begin once the WAL was lost (<see cref="SqliteWalGuard"/>): nothing more goes into a file
+    /// that will not survive the process, so writes go to the spool (or fail as unavailable) until a restart.</summary>
+    public override void Begin()
+    {
+        if (_walLost is not null) throw _walLost;
+        base.Begin();
+    }
+
+    /// <summary>Commits, then checks that the commit went into the WAL file at the database's path. If it did not, the
+    /// commit is not acknowledged: a FULL checkpoint copies what the lost WAL holds into the database file (and syncs
+    /// it), and the failure is an <see cref="IOException"/>, which sends the calls to the spool; replaying them is
+    /// idempotent, so whatever the checkpoint saved is not written twice.</summary>
+    public override void Commit()
+    {
+        base.Commit();
+        if (walGuard is null || walGuard.Intact()) return;
+        var saved = SQLitePCL.raw.sqlite3_wal_checkpoint_v2(conn.Handle, "main", SQLitePCL.raw.SQLITE_CHECKPOINT_FULL, out var log, out var copied)
+            == SQLitePCL.raw.SQLITE_OK && log == copied;
+        _walLost = new IOException($"{walGuard.WalPath} was deleted or replaced while Parley was writing it; " +
+            (saved ? "what it held was copied into the database file. " : "copying what it held into the database file did not complete. ") +
+            "Writes go to the spool until Parley is restarted (docs/reliability.md).");
+        throw _walLost;
+    }
 
     public override void Rollback()
     {
@@ -35,12 +60,13 @@ internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer
         SqliteCheckpointer.Restart(conn.Handle!, TimeSpan.Zero, busyTimeout);
     }
 
-    public override bool IsTransient(Exception error) =>
-        error is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
-
     // SQLITE_BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN: the file cannot be written now; it may be later.
     public override bool IsUnavailable(Exception error) =>
         error is SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 or 14 } or IOException;
+
+    /// <summary>The lost WAL is not transient: retrying it would only wait.</summary>
+    public override bool IsTransient(Exception error) =>
+        error is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
 
     public override void InsertMessage(MessageRow m)
     {
