@@ -115,8 +115,11 @@ internal static partial class Validate
                 JsonString(v.GetValue<string>(), field);
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                if (!v.TryGetValue<double>(out var number) || !double.IsFinite(number))
-                    throw new ArgumentException($"{field} holds the number {v.ToJsonString()}, outside what every engine stores (a finite double).", field);
+                // Its JSON text, whatever CLR type holds it (int, decimal, double, or the parsed text itself).
+                var text = v.ToJsonString();
+                if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                    || !double.IsFinite(number))
+                    throw new ArgumentException($"{field} holds the number {text}, outside what every engine stores (a finite double).", field);
                 break;
         }
     }
