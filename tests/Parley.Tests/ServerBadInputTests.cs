@@ -48,6 +48,8 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
     [InlineData("POST", "/api/v1/status-reports", "{\"reports\": []}", 400, "reports")]
     [InlineData("POST", "/api/v1/status-reports", "{\"items\": []}", 400, "reports")]
     [InlineData("POST", "/api/v1/sessions/s/read", "{\"reader\": \"bot\"}", 400, "reader")]
+    [InlineData("POST", "/api/v1/sessions/s/read", "{}", 400, "reader")]
+    [InlineData("POST", "/api/v1/sessions/s/read", "{\"reader\": null, \"up_to\": null}", 400, "reader")]
     [InlineData("DELETE", "/api/v1/sessions/nope", null, 404, null)]
     [InlineData("PUT", "/api/v1/sessions/s", "{}", 405, null)]
     // Input every engine must refuse alike, before anything is acknowledged (docs/security.md).

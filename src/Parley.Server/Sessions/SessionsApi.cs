@@ -75,7 +75,9 @@ internal static class SessionsApi
         {
             var body = await RequestBody.ReadAsync<ReadMarkerBody>(ctx.Request);
             if (!await ctx.Caller().MayUse(ledger, id)) return NotFound(id);
-            var marked = await ledger.MarkReadAsync(id, new ReadMarker { Reader = body.Reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
+            // Required: a marker moved for the wrong reader marks the other side's messages read.
+            var reader = body.Reader ?? throw new ArgumentException("reader is required: agent or user.", "reader");
+            var marked = await ledger.MarkReadAsync(id, new ReadMarker { Reader = reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
             return Results.Json(new MarkedBody(marked), ParleyJson.Options);
         }).Accepts<ReadMarkerBody>("application/json").Produces<MarkedBody>();
 
@@ -86,7 +88,7 @@ internal static class SessionsApi
 }
 
 /// <summary>The body of <c>POST /sessions/{id}/read</c>.</summary>
-internal sealed record ReadMarkerBody(Reader Reader, string? UpTo = null, DateTimeOffset? At = null);
+internal sealed record ReadMarkerBody(Reader? Reader = null, string? UpTo = null, DateTimeOffset? At = null);
 
 /// <summary>How many messages a read marker passed.</summary>
 internal sealed record MarkedBody(int Marked);
