@@ -35,6 +35,10 @@ public sealed record ServerOptions
     public TimeSpan? Retention { get; init; }
     /// <summary>The least severe log level written.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+    /// <summary>The clock for the server's own caches and timers (tests drive it).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>More log providers for the host (tests read what the server logs).</summary>
+    internal ILoggerProvider? ExtraLogger { get; init; }
 }
 
 /// <summary>Builds the HTTP server: the ledger opened (schema startup mode first), the API under <c>/api/v1</c>,
@@ -48,6 +52,7 @@ public static class ParleyServer
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // A failure to bind is reported by `parley serve` in one line; the host's own stack trace adds nothing.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        if (options.ExtraLogger is not null) builder.Logging.AddProvider(options.ExtraLogger);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBody.Batch + 1);
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -74,7 +79,7 @@ public static class ParleyServer
         }, cancellationToken);
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
-        var keys = new ApiKeys(ledger, secret ?? []);
+        var keys = new ApiKeys(ledger, secret ?? [], options.Time);
         if (secret is null && await keys.EnabledAsync())
         {
             await ledger.DisposeAsync();
@@ -89,6 +94,8 @@ public static class ParleyServer
                                         "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
         }
         builder.Services.AddSingleton(ledger);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(options.Time);
         builder.Services.AddHostedService(s => new Operations.ScheduledMaintenance(ledger, options, s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
         var metrics = new RequestMetrics();
 

@@ -8,16 +8,19 @@ namespace Parley.Server.Http;
 /// Results are cached for a few seconds, so a revoked key stops working within that time. While the database cannot
 /// be read (an outage, writes going to the spool) the answers last read stay in force, so that writes keep being
 /// accepted; a key never seen before is answered 503 until the database is back.</summary>
-internal sealed class ApiKeys(Ledger ledger, byte[] secret)
+internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTime Until)> _cache = new(StringComparer.Ordinal);
-    private (bool On, DateTime Until) _enabled;
+    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private (bool On, DateTimeOffset Until) _enabled;
+
+    /// <summary>How many answers the cache holds (tests check it stays bounded).</summary>
+    internal int CachedCount => _cache.Count;
 
     /// <summary>Whether any active key exists.</summary>
     public async Task<bool> EnabledAsync()
     {
-        if (DateTime.UtcNow < _enabled.Until) return _enabled.On;
+        if (time.GetUtcNow() < _enabled.Until) return _enabled.On;
         bool on;
         try
         {
@@ -27,7 +30,7 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
         {
             return _enabled.On;
         }
-        _enabled = (on, DateTime.UtcNow + CacheFor);
+        _enabled = (on, time.GetUtcNow() + CacheFor);
         return on;
     }
 
@@ -60,7 +63,7 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
 
     private async Task<ApiKey?> KeyFor(string token)
     {
-        if (_cache.TryGetValue(token, out var hit) && DateTime.UtcNow < hit.Until) return hit.Key;
+        if (_cache.TryGetValue(token, out var hit) && time.GetUtcNow() < hit.Until) return hit.Key;
         ApiKey? key;
         try
         {
@@ -71,7 +74,7 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
             return hit.Key;
         }
         if (_cache.Count > 10_000) _cache.Clear();
-        _cache[token] = (key, DateTime.UtcNow + CacheFor);
+        _cache[token] = (key, time.GetUtcNow() + CacheFor);
         return key;
     }
 }
