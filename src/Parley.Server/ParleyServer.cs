@@ -79,18 +79,20 @@ public static class ParleyServer
         }, cancellationToken);
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
-        var keys = new ApiKeys(ledger, secret ?? [], options.Time);
-        if (secret is null && await keys.EnabledAsync())
+        var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
+        // Beyond loopback, keys are required (SPEC 7.4) for the life of the process, whatever happens to the key rows.
+        var keys = new ApiKeys(ledger, secret ?? [], options.Time, required: exposed is not null && !options.Insecure);
+        var existing = await ledger.ListApiKeysAsync(cancellationToken);
+        if (secret is null && existing.Count > 0)
         {
             await ledger.DisposeAsync();
             throw new ArgumentException("this database has API keys: set PARLEY_KEY_SECRET (the base64 secret they were created with) to check them.", "PARLEY_KEY_SECRET");
         }
-        // Beyond loopback, keys are required (SPEC 7.4): refuse to start without one unless told --insecure.
-        var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
-        if (exposed is not null && !options.Insecure && !await keys.EnabledAsync())
+        // Refuse to start beyond loopback without a key unless told --insecure.
+        if (exposed is not null && !options.Insecure && !existing.Any(k => k.RevokedAt is null))
         {
             await ledger.DisposeAsync();
-            throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has none; " +
+            throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has no active one; " +
                                         "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
         }
         builder.Services.AddSingleton(ledger);

@@ -3,35 +3,40 @@ using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>API keys on the wire (SPEC 7.4): once any active key exists, every <c>/api/v1</c> route needs
+/// <summary>API keys on the wire (SPEC 7.4): once any key has been created, every <c>/api/v1</c> route needs
 /// <c>Authorization: Bearer &lt;key&gt;</c>; a tenant key is confined to its tenant and kept off the system routes.
-/// Results are cached for a few seconds, so a revoked key stops working within that time. While the database cannot
-/// be read (an outage, writes going to the spool) the answers last read stay in force, so that writes keep being
-/// accepted; a key never seen before is answered 503 until the database is back.</summary>
-internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time)
+/// Keys stay on once a key exists, revoked or not, and for the rest of the process once seen on, so revoking the last key
+/// never opens the API; a server listening beyond loopback (without <c>--insecure</c>) demands keys from the start
+/// (docs/security.md, HTTP). Results are cached for a few seconds, so a revoked key stops working within that time. While
+/// the database cannot be read (an outage, writes going to the spool) the answers last read stay in force, so that writes
+/// keep being accepted; a key never seen before is answered 503 until the database is back.</summary>
+internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, bool required = false)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
-    private (bool On, DateTimeOffset Until) _enabled;
+    private bool _on = required;
+    private DateTimeOffset _offUntil;
 
     /// <summary>How many answers the cache holds (tests check it stays bounded).</summary>
     internal int CachedCount => _cache.Count;
 
-    /// <summary>Whether any active key exists.</summary>
+    /// <summary>Whether keys are on: any key row exists, revoked ones included. Once on, on until the process ends.</summary>
     public async Task<bool> EnabledAsync()
     {
-        if (time.GetUtcNow() < _enabled.Until) return _enabled.On;
-        bool on;
+        if (_on) return true;
+        if (time.GetUtcNow() < _offUntil) return false;
+        bool any;
         try
         {
-            on = (await ledger.ListApiKeysAsync()).Any(k => k.RevokedAt is null);
+            any = (await ledger.ListApiKeysAsync()).Count > 0;
         }
-        catch (ParleyUnavailableException) when (_enabled.Until != default)
+        catch (ParleyUnavailableException) when (_offUntil != default)
         {
-            return _enabled.On;
+            return false;
         }
-        _enabled = (on, time.GetUtcNow() + CacheFor);
-        return on;
+        if (any) _on = true;
+        else _offUntil = time.GetUtcNow() + CacheFor;
+        return any;
     }
 
     public async Task Middleware(HttpContext ctx, RequestDelegate next)
