@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
@@ -13,7 +15,8 @@ namespace Parley.Server.Http;
 internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, bool required = false)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private const int MaxCached = 10_000;
+    private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
     private bool _on = required;
     private DateTimeOffset _offUntil;
 
@@ -46,13 +49,11 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
             await next(ctx);
             return;
         }
-        var header = ctx.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-        var key = token is null ? null : await KeyFor(token);
+        var (presented, key) = await KeyOf(ctx.Request);
         if (key is null)
         {
             ctx.Response.Headers.WWWAuthenticate = "Bearer";
-            await Problems.Problem(401, "Unauthorized", token is null
+            await Problems.Problem(401, "Unauthorized", !presented
                 ? "this server requires an API key: send Authorization: Bearer <key> (create one with `parley keys create`)."
                 : "the API key is not valid or was revoked.").ExecuteAsync(ctx);
             return;
@@ -66,9 +67,21 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
         await next(ctx);
     }
 
+    /// <summary>Whether the request carried a Bearer token, and the active key it names (null for anything else). A
+    /// token without the shape of a key is refused here, before any lookup or allocation of its own.</summary>
+    private async Task<(bool Presented, ApiKey? Key)> KeyOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization;
+        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return (header.Count > 0, null);
+        var token = value.AsSpan(7).Trim();
+        return (true, Ledger.IsWellFormedKey(token) ? await KeyFor(token.ToString()) : null);
+    }
+
+    // Only keys that authenticated are cached, by a hash of the token, so nothing a stranger sends is kept.
     private async Task<ApiKey?> KeyFor(string token)
     {
-        if (_cache.TryGetValue(token, out var hit) && time.GetUtcNow() < hit.Until) return hit.Key;
+        var id = Convert.ToBase64String(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
+        if (_cache.TryGetValue(id, out var hit) && time.GetUtcNow() < hit.Until) return hit.Key;
         ApiKey? key;
         try
         {
@@ -78,8 +91,13 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
         {
             return hit.Key;
         }
-        if (_cache.Count > 10_000) _cache.Clear();
-        _cache[token] = (key, time.GetUtcNow() + CacheFor);
+        if (key is null)
+        {
+            _cache.TryRemove(id, out _);
+            return null;
+        }
+        if (_cache.Count >= MaxCached) _cache.Clear();
+        _cache[id] = (key, time.GetUtcNow() + CacheFor);
         return key;
     }
 }
