@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -112,6 +111,7 @@ public static class ParleyServer
 
         app.Use(metrics.Count);
         app.Use(ProblemsForExceptions);
+        app.Use(new BrowserGuard(keys, loopbackOnly: exposed is null).Middleware);
         app.Use(keys.Middleware);
         app.UseStatusCodePages(async ctx =>
         {
@@ -162,6 +162,6 @@ public static class ParleyServer
         host = host.Split('/')[0];
         if (host.StartsWith('[')) host = host[1..host.IndexOf(']', StringComparison.Ordinal)];
         else if (host.Contains(':', StringComparison.Ordinal)) host = host[..host.LastIndexOf(':')];
-        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        return BrowserGuard.IsLoopbackName(host);
     }
 }
