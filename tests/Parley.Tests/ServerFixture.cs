@@ -50,9 +50,10 @@ public sealed class ServerFixture : IAsyncDisposable
     public Task<HttpResponseMessage> PostJson(string path, string json) =>
         Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
 
-    public async Task<(HttpResponseMessage Response, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null)
+    public async Task<(HttpResponseMessage Response, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (key is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

@@ -67,6 +67,20 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
         await next(ctx);
     }
 
+    /// <summary>Whether a request let in earlier still would be: keys still off, or its key still active (what a long
+    /// response such as the event stream checks as it goes). While the database cannot be read the last answer stands.</summary>
+    public async Task<bool> StillAllowedAsync(HttpRequest request)
+    {
+        try
+        {
+            return !await EnabledAsync() || (await KeyOf(request)).Key is not null;
+        }
+        catch (ParleyUnavailableException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Whether the request carried a Bearer token, and the active key it names (null for anything else). A
     /// token without the shape of a key is refused here, before any lookup or allocation of its own.</summary>
     private async Task<(bool Presented, ApiKey? Key)> KeyOf(HttpRequest request)
