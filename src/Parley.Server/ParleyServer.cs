@@ -149,8 +149,12 @@ public static class ParleyServer
         {
             var result = Problems.For(e);
             if (e is ParleyException) ctx.Response.Headers.RetryAfter = e is ParleyUnavailableException u ? ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : "5";
-            if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
-                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server").LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
+            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
+            // A 503 is an answer Parley means to give (the database and the spool cannot take it now): one line, no trace.
+            if (e is ParleyException)
+                log.LogWarning("{Method} {Path} answered 503: {Reason}", ctx.Request.Method, ctx.Request.Path, e.Message);
+            else if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
+                log.LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
             await result.ExecuteAsync(ctx);
         }
     }

@@ -83,7 +83,7 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
 
     /// <summary>Whether the request carried a Bearer token, and the active key it names (null for anything else). A
     /// token without the shape of a key is refused here, before any lookup or allocation of its own.</summary>
-    private async Task<(bool Presented, ApiKey? Key)> KeyOf(HttpRequest request)
+    public async Task<(bool Presented, ApiKey? Key)> KeyOf(HttpRequest request)
     {
         var header = request.Headers.Authorization;
         if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return (header.Count > 0, null);
