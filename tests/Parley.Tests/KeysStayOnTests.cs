@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.Extensions.Time.Testing;
 using Parley.Server.Http;
 
@@ -16,13 +15,7 @@ public class KeysStayOnTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _s.DisposeAsync();
 
-    private async Task<HttpStatusCode> As(string? key, HttpMethod method, string path)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (key is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await _s.Http.SendAsync(request);
-        return response.StatusCode;
-    }
+    private async Task<HttpStatusCode> As(string? key, HttpMethod method, string path) => (await _s.Send(method, path, key: key)).Response.StatusCode;
 
     [Fact]
     public async Task revoking_the_only_key_leaves_every_keyless_request_refused()
