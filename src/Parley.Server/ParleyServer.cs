@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -35,6 +34,10 @@ public sealed record ServerOptions
     public TimeSpan? Retention { get; init; }
     /// <summary>The least severe log level written.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+    /// <summary>The clock for the server's own caches and timers (tests drive it).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>More log providers for the host (tests read what the server logs).</summary>
+    internal ILoggerProvider? ExtraLogger { get; init; }
 }
 
 /// <summary>Builds the HTTP server: the ledger opened (schema startup mode first), the API under <c>/api/v1</c>,
@@ -48,6 +51,7 @@ public static class ParleyServer
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // A failure to bind is reported by `parley serve` in one line; the host's own stack trace adds nothing.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        if (options.ExtraLogger is not null) builder.Logging.AddProvider(options.ExtraLogger);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBody.Batch + 1);
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -74,21 +78,25 @@ public static class ParleyServer
         }, cancellationToken);
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
-        var keys = new ApiKeys(ledger, secret ?? []);
-        if (secret is null && await keys.EnabledAsync())
+        var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
+        // Beyond loopback, keys are required (SPEC 7.4) for the life of the process, whatever happens to the key rows.
+        var keys = new ApiKeys(ledger, secret ?? [], options.Time, required: exposed is not null && !options.Insecure);
+        var existing = await ledger.ListApiKeysAsync(cancellationToken);
+        if (secret is null && existing.Count > 0)
         {
             await ledger.DisposeAsync();
             throw new ArgumentException("this database has API keys: set PARLEY_KEY_SECRET (the base64 secret they were created with) to check them.", "PARLEY_KEY_SECRET");
         }
-        // Beyond loopback, keys are required (SPEC 7.4): refuse to start without one unless told --insecure.
-        var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
-        if (exposed is not null && !options.Insecure && !await keys.EnabledAsync())
+        // Refuse to start beyond loopback without a key unless told --insecure.
+        if (exposed is not null && !options.Insecure && !existing.Any(k => k.RevokedAt is null))
         {
             await ledger.DisposeAsync();
-            throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has none; " +
+            throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has no active one; " +
                                         "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
         }
         builder.Services.AddSingleton(ledger);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(options.Time);
         builder.Services.AddHostedService(s => new Operations.ScheduledMaintenance(ledger, options, s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
         var metrics = new RequestMetrics();
 
@@ -103,6 +111,7 @@ public static class ParleyServer
 
         app.Use(metrics.Count);
         app.Use(ProblemsForExceptions);
+        app.Use(new BrowserGuard(keys, loopbackOnly: exposed is null).Middleware);
         app.Use(keys.Middleware);
         app.UseStatusCodePages(async ctx =>
         {
@@ -140,8 +149,12 @@ public static class ParleyServer
         {
             var result = Problems.For(e);
             if (e is ParleyException) ctx.Response.Headers.RetryAfter = e is ParleyUnavailableException u ? ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : "5";
-            if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
-                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server").LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
+            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
+            // A 503 is an answer Parley means to give (the database and the spool cannot take it now): one line, no trace.
+            if (e is ParleyException)
+                log.LogWarning("{Method} {Path} answered 503: {Reason}", ctx.Request.Method, ctx.Request.Path, e.Message);
+            else if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
+                log.LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
             await result.ExecuteAsync(ctx);
         }
     }
@@ -153,6 +166,6 @@ public static class ParleyServer
         host = host.Split('/')[0];
         if (host.StartsWith('[')) host = host[1..host.IndexOf(']', StringComparison.Ordinal)];
         else if (host.Contains(':', StringComparison.Ordinal)) host = host[..host.LastIndexOf(':')];
-        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        return BrowserGuard.IsLoopbackName(host);
     }
 }

@@ -30,15 +30,27 @@ public sealed partial class Ledger
         return (bool)(await _writer.Enqueue(new RevokeKeyOp(id), cancellationToken))!;
     }
 
-    /// <summary>The active key a presented secret belongs to, or null (compared in constant time).</summary>
+    /// <summary>The active key a presented secret belongs to, or null (compared in constant time). A token without
+    /// the shape of a key is refused before any lookup.</summary>
     public Task<ApiKey?> AuthenticateAsync(string presented, byte[] keySecret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presented);
-        var parts = presented.Split('_', 3); // the secret is base64url and may itself contain '_'
-        if (parts.Length != 3 || parts[0] != "pk" || Read(() => _reader.ApiKey(parts[1]), evenWhileSpooling: true) is not { } stored || stored.Key.RevokedAt is not null)
+        if (!IsWellFormedKey(presented) || Read(() => _reader.ApiKey(presented[3..15]), evenWhileSpooling: true) is not { } stored || stored.Key.RevokedAt is not null)
             return Task.FromResult<ApiKey?>(null);
         var matches = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented, keySecret)), Encoding.ASCII.GetBytes(stored.Hash));
         return Task.FromResult(matches ? stored.Key : null);
+    }
+
+    /// <summary>Whether a token has the shape <see cref="CreateApiKeyAsync"/> gives every key: <c>pk_</c>, 12 lower-case
+    /// hex digits (the id), <c>_</c>, 43 base64url characters (the secret, which may itself hold <c>_</c>).</summary>
+    internal static bool IsWellFormedKey(ReadOnlySpan<char> token)
+    {
+        if (token.Length != 59 || !token.StartsWith("pk_", StringComparison.Ordinal) || token[15] != '_') return false;
+        foreach (var c in token[3..15])
+            if (!char.IsAsciiHexDigitLower(c)) return false;
+        foreach (var c in token[16..])
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_')) return false;
+        return true;
     }
 
     private static string Hash(string key, byte[] secret) => Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(key)));

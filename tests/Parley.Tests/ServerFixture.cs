@@ -31,12 +31,17 @@ public sealed class ServerFixture : IAsyncDisposable
     public string DbPath => Path.Combine(Directory, "parley.db");
     public HttpClient Http { get; }
     public Ledger Ledger => _app.Services.GetRequiredService<Ledger>();
+    public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerFixture> StartAsync(string engine = TestDatabases.Sqlite)
+    public static Task<ServerFixture> StartAsync(string engine = TestDatabases.Sqlite) => StartAsync(engine, null);
+
+    /// <summary>Starts with options changed first (a test clock, a log sink).</summary>
+    public static async Task<ServerFixture> StartAsync(string engine, Func<ServerOptions, ServerOptions>? configure)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("parley-server-").FullName;
         var url = TestDatabases.Create(engine, dir);
-        var app = await ParleyServer.BuildAsync(new ServerOptions { Database = url, Urls = "http://127.0.0.1:0" });
+        var options = new ServerOptions { Database = url, Urls = "http://127.0.0.1:0" };
+        var app = await ParleyServer.BuildAsync(configure?.Invoke(options) ?? options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ServerFixture(app, engine, dir, url, new Uri(address));
@@ -45,9 +50,10 @@ public sealed class ServerFixture : IAsyncDisposable
     public Task<HttpResponseMessage> PostJson(string path, string json) =>
         Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
 
-    public async Task<(HttpResponseMessage Response, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null)
+    public async Task<(HttpResponseMessage Response, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, string? key = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (key is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

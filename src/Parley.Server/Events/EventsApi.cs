@@ -11,9 +11,12 @@ namespace Parley.Server.Events;
 /// <c>message.logged</c>, <c>message.status</c>, <c>session.created</c>, <c>session.ended</c>.</summary>
 internal static class EventsApi
 {
+    private static readonly TimeSpan CheckEvery = TimeSpan.FromSeconds(3);
+    private const int KeepAliveTicks = 5;
+
     public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/events", async (HttpContext ctx, Ledger ledger) =>
+        api.MapGet("/events", async (HttpContext ctx, Ledger ledger, ApiKeys keys, TimeProvider time) =>
         {
             var caller = ctx.Caller();
             // A slow reader loses the oldest events rather than holding up the writer.
@@ -22,25 +25,34 @@ internal static class EventsApi
             {
                 if (caller.Tenant is null || change.Tenant == caller.Tenant) queue.Writer.TryWrite(change);
             });
+            // Each tick re-checks the caller's key, so a revoked key's stream ends within a tick and the key cache's few
+            // seconds; every few ticks a comment keeps proxies from closing a quiet stream.
+            using var ticks = new PeriodicTimer(CheckEvery, time);
             var response = ctx.Response;
             response.Headers.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no";
             await response.WriteAsync(": connected\n\n", ctx.RequestAborted);
             await response.Body.FlushAsync(ctx.RequestAborted);
-            using var heartbeat = new PeriodicTimer(TimeSpan.FromSeconds(15));
-            Task<bool>? beat = null; // a PeriodicTimer allows one pending wait at a time
+            Task<bool>? next = null, tick = null; // one pending wait each
+            var quiet = 0;
             try
             {
                 while (!ctx.RequestAborted.IsCancellationRequested)
                 {
-                    var next = queue.Reader.WaitToReadAsync(ctx.RequestAborted).AsTask();
-                    beat ??= heartbeat.WaitForNextTickAsync(ctx.RequestAborted).AsTask();
-                    if (await Task.WhenAny(next, beat) == beat)
+                    next ??= queue.Reader.WaitToReadAsync(ctx.RequestAborted).AsTask();
+                    tick ??= ticks.WaitForNextTickAsync(ctx.RequestAborted).AsTask();
+                    if (await Task.WhenAny(next, tick) == tick)
                     {
-                        beat = null;
-                        await response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
+                        tick = null;
+                        if (!await keys.StillAllowedAsync(ctx.Request)) return;
+                        if (++quiet == KeepAliveTicks)
+                        {
+                            quiet = 0;
+                            await response.WriteAsync(": keep-alive\n\n", ctx.RequestAborted);
+                        }
                     }
+                    else next = null;
                     while (queue.Reader.TryRead(out var change))
                     {
                         var data = await DataOf(change, ledger);

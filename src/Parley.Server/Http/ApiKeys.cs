@@ -1,34 +1,45 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>API keys on the wire (SPEC 7.4): once any active key exists, every <c>/api/v1</c> route needs
+/// <summary>API keys on the wire (SPEC 7.4): once any key has been created, every <c>/api/v1</c> route needs
 /// <c>Authorization: Bearer &lt;key&gt;</c>; a tenant key is confined to its tenant and kept off the system routes.
-/// Results are cached for a few seconds, so a revoked key stops working within that time. While the database cannot
-/// be read (an outage, writes going to the spool) the answers last read stay in force, so that writes keep being
-/// accepted; a key never seen before is answered 503 until the database is back.</summary>
-internal sealed class ApiKeys(Ledger ledger, byte[] secret)
+/// Keys stay on once a key exists, revoked or not, and for the rest of the process once seen on, so revoking the last key
+/// never opens the API; a server listening beyond loopback (without <c>--insecure</c>) demands keys from the start
+/// (docs/security.md, HTTP). Results are cached for a few seconds, so a revoked key stops working within that time. While
+/// the database cannot be read (an outage, writes going to the spool) the answers last read stay in force, so that writes
+/// keep being accepted; a key never seen before is answered 503 until the database is back.</summary>
+internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, bool required = false)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTime Until)> _cache = new(StringComparer.Ordinal);
-    private (bool On, DateTime Until) _enabled;
+    private const int MaxCached = 10_000;
+    private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private bool _on = required;
+    private DateTimeOffset _offUntil;
 
-    /// <summary>Whether any active key exists.</summary>
+    /// <summary>How many answers the cache holds (tests check it stays bounded).</summary>
+    internal int CachedCount => _cache.Count;
+
+    /// <summary>Whether keys are on: any key row exists, revoked ones included. Once on, on until the process ends.</summary>
     public async Task<bool> EnabledAsync()
     {
-        if (DateTime.UtcNow < _enabled.Until) return _enabled.On;
-        bool on;
+        if (_on) return true;
+        if (time.GetUtcNow() < _offUntil) return false;
+        bool any;
         try
         {
-            on = (await ledger.ListApiKeysAsync()).Any(k => k.RevokedAt is null);
+            any = (await ledger.ListApiKeysAsync()).Count > 0;
         }
-        catch (ParleyUnavailableException) when (_enabled.Until != default)
+        catch (ParleyUnavailableException) when (_offUntil != default)
         {
-            return _enabled.On;
+            return false;
         }
-        _enabled = (on, DateTime.UtcNow + CacheFor);
-        return on;
+        if (any) _on = true;
+        else _offUntil = time.GetUtcNow() + CacheFor;
+        return any;
     }
 
     public async Task Middleware(HttpContext ctx, RequestDelegate next)
@@ -38,13 +49,11 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
             await next(ctx);
             return;
         }
-        var header = ctx.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-        var key = token is null ? null : await KeyFor(token);
+        var (presented, key) = await KeyOf(ctx.Request);
         if (key is null)
         {
             ctx.Response.Headers.WWWAuthenticate = "Bearer";
-            await Problems.Problem(401, "Unauthorized", token is null
+            await Problems.Problem(401, "Unauthorized", !presented
                 ? "this server requires an API key: send Authorization: Bearer <key> (create one with `parley keys create`)."
                 : "the API key is not valid or was revoked.").ExecuteAsync(ctx);
             return;
@@ -58,9 +67,35 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
         await next(ctx);
     }
 
+    /// <summary>Whether a request let in earlier still would be: keys still off, or its key still active (what a long
+    /// response such as the event stream checks as it goes). While the database cannot be read the last answer stands.</summary>
+    public async Task<bool> StillAllowedAsync(HttpRequest request)
+    {
+        try
+        {
+            return !await EnabledAsync() || (await KeyOf(request)).Key is not null;
+        }
+        catch (ParleyUnavailableException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Whether the request carried a Bearer token, and the active key it names (null for anything else). A
+    /// token without the shape of a key is refused here, before any lookup or allocation of its own.</summary>
+    public async Task<(bool Presented, ApiKey? Key)> KeyOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization;
+        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return (header.Count > 0, null);
+        var token = value.AsSpan(7).Trim();
+        return (true, Ledger.IsWellFormedKey(token) ? await KeyFor(token.ToString()) : null);
+    }
+
+    // Only keys that authenticated are cached, by a hash of the token, so nothing a stranger sends is kept.
     private async Task<ApiKey?> KeyFor(string token)
     {
-        if (_cache.TryGetValue(token, out var hit) && DateTime.UtcNow < hit.Until) return hit.Key;
+        var id = Convert.ToBase64String(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
+        if (_cache.TryGetValue(id, out var hit) && time.GetUtcNow() < hit.Until) return hit.Key;
         ApiKey? key;
         try
         {
@@ -70,8 +105,13 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret)
         {
             return hit.Key;
         }
-        if (_cache.Count > 10_000) _cache.Clear();
-        _cache[token] = (key, DateTime.UtcNow + CacheFor);
+        if (key is null)
+        {
+            _cache.TryRemove(id, out _);
+            return null;
+        }
+        if (_cache.Count >= MaxCached) _cache.Clear();
+        _cache[id] = (key, time.GetUtcNow() + CacheFor);
         return key;
     }
 }

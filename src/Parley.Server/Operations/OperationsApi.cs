@@ -41,8 +41,11 @@ internal static class OperationsApi
     {
         app.MapGet("/health/live", () => Results.Json(new { status = "live" }, ParleyJson.Options)).ExcludeFromDescription();
 
-        app.MapGet("/health/ready", async (Ledger ledger, HttpContext ctx, CancellationToken ct) =>
+        // With keys on, only an admin key sees where the spool is and why the database failed; probes without a key
+        // get the status and the counts (docs/security.md, HTTP).
+        app.MapGet("/health/ready", async (Ledger ledger, ApiKeys keys, HttpContext ctx, CancellationToken ct) =>
         {
+            var full = !await keys.EnabledAsync() || (await keys.KeyOf(ctx.Request)).Key is { Admin: true };
             string database;
             var ready = true;
             try
@@ -52,7 +55,7 @@ internal static class OperationsApi
             }
             catch (Exception e) when (e is ParleyException or Microsoft.Data.Sqlite.SqliteException)
             {
-                database = "unreachable: " + e.Message;
+                database = full ? "unreachable: " + e.Message : "unreachable";
                 ready = false;
             }
             // Writes waiting in the spool mean the database was unavailable and reads would miss them: not ready yet.
@@ -65,7 +68,7 @@ internal static class OperationsApi
             var body = new
             {
                 status = ready ? "ready" : "unavailable", database, schema = new { verified = true, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth,
-                spool = spool is null ? null : new { path = spool.Path, pending = spool.Pending, bytes = spool.PendingBytes, max_bytes = spool.MaxBytes },
+                spool = spool is null ? null : new { path = full ? spool.Path : null, pending = spool.Pending, bytes = spool.PendingBytes, max_bytes = spool.MaxBytes },
             };
             if (!ready) ctx.Response.Headers.RetryAfter = "2";
             return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
