@@ -38,8 +38,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Debug, "The database is still unavailable; spool replay waits {Delay}")]
     public static partial void SpoolReplayWaits(ILogger logger, TimeSpan delay);
 
-    [LoggerMessage(12, LogLevel.Error, "Neither the database nor the spool could take a write")]
-    public static partial void SpoolFailed(ILogger logger, Exception error);
+    [LoggerMessage(12, LogLevel.Error, "Neither the database nor the spool could take {Failures} write group(s) in the last {Seconds} s; the callers were answered unavailable. Last error: {Reason}")]
+    public static partial void SpoolFailed(ILogger logger, int failures, int seconds, string reason);
 
     [LoggerMessage(13, LogLevel.Warning, "The spool {Path} ended in a torn record of {Bytes} bytes (a crash mid-append, never acknowledged); it was moved to {Path}.torn")]
     public static partial void SpoolTorn(ILogger logger, string path, long bytes);

@@ -96,7 +96,7 @@ internal sealed partial class Writer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Log.SpoolFailed(_log, e);
+            LogSpoolFailed(e);
             var error = new ParleyUnavailableException(
                 $"the database cannot be written ({cause?.Message ?? "writes are waiting in the spool"}) and the spool '{spool.Path}' cannot take the write either: {e.Message}", e);
             foreach (var op in spooled) op.Fail(error);
@@ -231,5 +231,20 @@ internal sealed partial class Writer
         }
         var detail = new JsonObject { ["kept_in"] = path, ["error"] = error.Message };
         Commit([new SystemEventOp(SystemEventLevel.Error, "spool", "spooled_write_rejected", detail.ToJsonString(), Timestamps.Now(_batch.Clock))]);
+    }
+
+    // A full disk fails every write group: one line per interval says how many, instead of a stack trace for each.
+    private static readonly TimeSpan SpoolFailedLogInterval = TimeSpan.FromSeconds(10);
+    private long _spoolFailedSince; // Stopwatch ticks of the last line, 0 before the first
+    private int _spoolFailures;
+
+    private void LogSpoolFailed(Exception e)
+    {
+        _spoolFailures++;
+        if (_spoolFailedSince != 0 && Stopwatch.GetElapsedTime(_spoolFailedSince) < SpoolFailedLogInterval) return;
+        var seconds = _spoolFailedSince == 0 ? 0 : (int)Stopwatch.GetElapsedTime(_spoolFailedSince).TotalSeconds;
+        Log.SpoolFailed(_log, _spoolFailures, seconds, e.Message);
+        _spoolFailures = 0;
+        _spoolFailedSince = Stopwatch.GetTimestamp();
     }
 }
