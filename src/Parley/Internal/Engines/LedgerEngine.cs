@@ -26,6 +26,12 @@ internal abstract class LedgerEngine
     /// <summary>A plain connection to the database, open (for <c>parley db check</c> and other maintenance).</summary>
     public abstract System.Data.Common.DbConnection Connect(DatabaseUrl url);
 
+    /// <summary>For commands that only read: fails, creating nothing, when the database does not exist (a SQLite
+    /// file; a server database always exists once its URL connects).</summary>
+    public virtual void RequireExisting(DatabaseUrl url)
+    {
+    }
+
     /// <summary>The engine's spellings for the shared SQL.</summary>
     public abstract SqlFlavor Flavor { get; }
 
@@ -117,7 +123,7 @@ internal abstract class LedgerEngine
         TextReader? reader = null;
         try
         {
-            if (IsSqliteFile(file))
+            if (Sqlite.SqliteFiles.HasHeader(file))
             {
                 var sourceUrl = DatabaseUrl.Parse("sqlite:" + file);
                 version = Sqlite.SqliteEngine.Instance.Version(sourceUrl);
@@ -179,13 +185,6 @@ internal abstract class LedgerEngine
             reader?.Dispose();
             source?.Dispose();
         }
-    }
-
-    private static bool IsSqliteFile(string path)
-    {
-        var header = new byte[16];
-        using var f = File.OpenRead(path);
-        return f.Read(header, 0, 16) == 16 && System.Text.Encoding.ASCII.GetString(header) == "SQLite format 3\0";
     }
 
     private void RecordEvent(DbConnection conn, string name, System.Text.Json.Nodes.JsonObject detail)

@@ -14,15 +14,20 @@ internal sealed class SqliteEngine : LedgerEngine
 {
     public static SqliteEngine Instance { get; } = new();
 
-    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
-        new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
+    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true)
+    {
+        if (needsDatabase) SqliteFiles.Check(url.Target, mustExist: false);
+        return new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
+    }
+
+    public override void RequireExisting(DatabaseUrl url) => SqliteFiles.Check(url.Target, mustExist: true);
 
     public override SqlFlavor Flavor => SqliteFlavor.Instance;
 
     public override SqliteConnection Connect(DatabaseUrl url)
     {
+        SqliteFiles.Check(url.Target, mustExist: true);
         var full = Path.GetFullPath(url.Target);
-        if (!File.Exists(full)) throw new ArgumentException($"sqlite:{url.Target} does not exist.", "database");
         var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         conn.Open();
         return conn;
@@ -42,10 +47,8 @@ internal sealed class SqliteEngine : LedgerEngine
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var path = url.Target;
+        SqliteFiles.Check(path, mustExist: false);
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new ArgumentException($"the directory of sqlite:{path} does not exist ({dir}).", "database");
 
         var writeCs = new SqliteConnectionStringBuilder
         {
@@ -97,7 +100,7 @@ internal sealed class SqliteEngine : LedgerEngine
         }
     }
 
-        private static void Pragma(SqliteConnection conn, string pragma)
+    private static void Pragma(SqliteConnection conn, string pragma)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA " + pragma;
