@@ -62,9 +62,12 @@ internal abstract class LedgerEngine
         return ran;
     }
 
-    /// <summary>Writes the engine's own backup file (SQLite: the online backup API) and returns true, or false when
-    /// the engine has none and Parley's NDJSON is used.</summary>
-    protected virtual bool NativeBackup(DatabaseUrl url, string path) => false;
+    /// <summary>Whether the engine writes its own backup file (SQLite: the online backup API); otherwise Parley's
+    /// NDJSON is used.</summary>
+    protected virtual bool NativeBackupPossible => false;
+
+    /// <summary>Writes the engine's own backup into <paramref name="path"/>, an empty file the backup created.</summary>
+    protected virtual void NativeBackup(DatabaseUrl url, string path) => throw new NotSupportedException();
 
     /// <summary>After rows were restored with their ids: whatever the engine needs so new rows get new ids
     /// (PostgreSQL moves its identity sequences past them).</summary>
@@ -78,27 +81,40 @@ internal abstract class LedgerEngine
         return SchemaEngines.Runner(schema).Status().Version;
     }
 
+    /// <summary>The file that holds the database, when it is one (SQLite), so a backup is never written over it.</summary>
+    protected virtual string? DatabaseFile(DatabaseUrl url) => null;
+
     /// <summary><c>parley backup</c>: a consistent copy while writes continue, written beside <paramref name="path"/>
-    /// and renamed into place when complete. <paramref name="ndjson"/> forces Parley's engine-neutral format.</summary>
-    public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson)
+    /// and renamed into place when complete. <paramref name="ndjson"/> forces Parley's
+    /// engine-neutral format. The target is checked first (<see cref="BackupTarget.Check"/>): never the live
+    /// database or a database in use, and an existing file only with <paramref name="force"/>.</summary>
+    public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson, bool force = false)
     {
+        BackupTarget.Check(path, DatabaseFile(url), force);
         var version = Version(url);
         if (version <= 0) throw new ArgumentException($"{url} holds no Parley schema to back up.", "database");
         var full = Path.GetFullPath(path);
-        var temp = full + ".partial";
+        var temp = $"{full}.{Guid.NewGuid():N}.partial";
         BackupSummary? summary = null;
         try
         {
-            if (ndjson || !NativeBackup(url, temp))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                using var conn = Connect(url);
-                using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                if (ndjson || !NativeBackupPossible)
                 {
+                    using var conn = Connect(url);
                     summary = Data.Backup.Write(file, version, Data.Backup.Read(conn, Flavor, version));
                     file.Flush(flushToDisk: true);
                 }
             }
-            File.Move(temp, full, overwrite: true);
+            if (summary is null) NativeBackup(url, temp);
+            // Checked again just before the rename: the target may have come into use while the copy ran.
+            BackupTarget.Check(path, DatabaseFile(url), force);
+            File.Move(temp, full, overwrite: force);
+        }
+        catch (IOException) when (!force && File.Exists(full))
+        {
+            throw new ArgumentException($"{path} already exists; pass --force to replace it.", "out");
         }
         finally
         {

@@ -33,13 +33,17 @@ internal sealed class SqliteEngine : LedgerEngine
         return conn;
     }
 
-    /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.</summary>
-    protected override bool NativeBackup(DatabaseUrl url, string path)
+    protected override string? DatabaseFile(DatabaseUrl url) => Path.GetFullPath(url.Target);
+
+    protected override bool NativeBackupPossible => true;
+
+    /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.
+    /// The target file exists already (empty), created by the backup.</summary>
+    protected override void NativeBackup(DatabaseUrl url, string path)
     {
         using var source = Connect(url);
-        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         source.BackupDatabase(target);
-        return true;
     }
 
     protected override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
