@@ -126,68 +126,89 @@ internal abstract class LedgerEngine
     }
 
     /// <summary><c>parley restore</c>: a backup (NDJSON, or a SQLite backup file) into an empty database of this
-    /// engine, ids kept; then every table's row count and checksum compared with the backup's, the data check run,
-    /// and the schema migrated to this Parley's head.</summary>
+    /// engine, ids kept, all or nothing. The backup is checked whole first (NDJSON: every row against the counts and
+    /// checksums of its closing line; SQLite: the header and <c>PRAGMA integrity_check</c>), so a damaged one is
+    /// refused before the database is touched; the rows go in in one transaction, which commits only once every
+    /// table reads back with the backup's count and checksum. Then the data check runs and the schema is migrated
+    /// to this Parley's head. A SQLite database the restore created is removed again when it fails.</summary>
     public (BackupSummary Restored, List<CheckFinding> Findings) Restore(DatabaseUrl url, string file)
     {
         if (!File.Exists(file)) throw new ArgumentException($"{file} does not exist.", "file");
-        using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Status();
+        var sqlite = Sqlite.SqliteFiles.HasHeader(file);
         int version;
+        if (sqlite)
+        {
+            Sqlite.SqliteEngine.CheckBackup(file);
+            version = Sqlite.SqliteEngine.Instance.Version(DatabaseUrl.Parse("sqlite:" + file));
+            if (version < 1) throw new ArgumentException($"{file}: a SQLite database without a Parley schema, not a Parley backup.", "file");
+        }
+        else
+        {
+            using var reader = new StreamReader(file, System.Text.Encoding.UTF8);
+            version = Data.Backup.Verify(reader, file);
+        }
+        if (version > ParleySchema.Head)
+            throw new ParleyException($"the backup is at schema version {version}, newer than this Parley ({ParleySchema.Head}); restore it with a newer Parley.");
+        var undo = UndoIfCreated(url);
+        try
+        {
+            return RestoreChecked(url, file, sqlite, version);
+        }
+        catch
+        {
+            undo?.Invoke();
+            throw;
+        }
+    }
+
+    /// <summary>When the restore is about to create the database (a SQLite file that does not exist yet): what
+    /// removes it again if the restore fails.</summary>
+    protected virtual Action? UndoIfCreated(DatabaseUrl url) => null;
+
+    private (BackupSummary Restored, List<CheckFinding> Findings) RestoreChecked(DatabaseUrl url, string file, bool sqlite, int version)
+    {
         IEnumerable<(string, object?[])> rows;
-        Func<BackupSummary> expected;
         DbConnection? source = null;
         TextReader? reader = null;
         try
         {
-            if (Sqlite.SqliteFiles.HasHeader(file))
+            if (sqlite)
             {
-                var sourceUrl = DatabaseUrl.Parse("sqlite:" + file);
-                version = Sqlite.SqliteEngine.Instance.Version(sourceUrl);
-                source = Sqlite.SqliteEngine.Instance.Connect(sourceUrl);
+                source = Sqlite.SqliteEngine.Instance.Connect(DatabaseUrl.Parse("sqlite:" + file));
                 rows = Data.Backup.Read(source, Sqlite.SqliteFlavor.Instance, version);
-                BackupSummary sums;
-                using (var sumConn = Sqlite.SqliteEngine.Instance.Connect(sourceUrl)) sums = Data.Backup.Sum(sumConn, Sqlite.SqliteFlavor.Instance, version);
-                expected = () => sums;
             }
             else
             {
                 reader = new StreamReader(file, System.Text.Encoding.UTF8);
-                (version, rows, expected) = Data.Backup.Open(reader);
+                (_, rows, _) = Data.Backup.Open(reader, file);
             }
-            if (version > ParleySchema.Head)
-                throw new ParleyException($"the backup is at schema version {version}, newer than this Parley ({ParleySchema.Head}); restore it with a newer Parley.");
 
-            using var conn = Connect(url);
             using (var schema = Schema(url, TimeSpan.FromSeconds(60)))
             {
                 var runner = SchemaEngines.Runner(schema);
                 var current = runner.Status().Version;
                 if (current > version)
                     throw new ArgumentException($"{url} is at schema version {current}, above the backup's {version}; restore into an empty database.", "database");
+                // Empty before anything changes: no rows, but for the schema's own events of migrating this database,
+                // which the backup's events replace (the schema history keeps its own record).
+                using (var check = Connect(url)) RequireEmpty(check, url, SchemaState.At(ParleySchema.Migrations, current));
                 runner.Migrate(version);
             }
-            var state = SchemaState.At(ParleySchema.Migrations, version);
-            // Empty: no rows, but for the schema's own events of migrating this database just now, which the
-            // backup's events replace (the schema history keeps its own record).
-            foreach (var table in Data.Backup.Tables.Where(state.HasTable))
-            {
-                using var cmd = conn.CreateCommand();
-                cmd.CommandText = table == "parley_system_events" ? $"SELECT 1 FROM {table} WHERE source <> 'schema' LIMIT 1" : $"SELECT 1 FROM {table} LIMIT 1";
-                if (cmd.ExecuteScalar() is not null)
-                    throw new ArgumentException($"{url} already holds rows in {table}; restore only into an empty database.", "database");
-            }
+            using var conn = Connect(url);
+            RequireEmpty(conn, url, SchemaState.At(ParleySchema.Migrations, version));
             using (var clear = conn.CreateCommand())
             {
                 clear.CommandText = "DELETE FROM parley_system_events WHERE source = 'schema'";
                 clear.ExecuteNonQuery();
             }
-            var restored = Data.Backup.Insert(conn, Flavor, version, rows);
-            AfterRestore(conn);
-            var want = expected();
-            var reread = Data.Backup.Sum(conn, Flavor, version);
-            var wrong = want.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
-            if (wrong.Count > 0)
-                throw new ParleyException($"the restored rows do not match the backup's checksums in {string.Join(", ", wrong)}; the backup may be damaged.");
+            var restored = Data.Backup.Insert(conn, Flavor, version, rows, inserted =>
+            {
+                AfterRestore(conn);
+                var reread = Data.Backup.Sum(conn, Flavor, version, inTransaction: true);
+                var wrong = inserted.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
+                if (wrong.Count > 0)
+                    throw new ParleyException($"the restored rows do not read back with the backup's checksums in {string.Join(", ", wrong)}; nothing was restored.");
+            });
             using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Migrate();
             var findings = new DataCheck(conn, Flavor, url.Engine).Run(repair: false);
             RecordEvent(conn, "restore", new System.Text.Json.Nodes.JsonObject
@@ -200,6 +221,17 @@ internal abstract class LedgerEngine
         {
             reader?.Dispose();
             source?.Dispose();
+        }
+    }
+
+    private static void RequireEmpty(DbConnection conn, DatabaseUrl url, SchemaState state)
+    {
+        foreach (var table in Data.Backup.Tables.Where(state.HasTable))
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = table == "parley_system_events" ? $"SELECT 1 FROM {table} WHERE source <> 'schema' LIMIT 1" : $"SELECT 1 FROM {table} LIMIT 1";
+            if (cmd.ExecuteScalar() is not null)
+                throw new ArgumentException($"{url} already holds rows in {table}; restore only into an empty database.", "database");
         }
     }
 

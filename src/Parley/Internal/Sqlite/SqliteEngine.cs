@@ -46,6 +46,40 @@ internal sealed class SqliteEngine : LedgerEngine
         source.BackupDatabase(target);
     }
 
+    /// <summary>Refuses a SQLite backup file SQLite finds damaged (<c>PRAGMA integrity_check</c>), before a restore
+    /// reads a row of it.</summary>
+    public static void CheckBackup(string file)
+    {
+        List<string> problems = [];
+        try
+        {
+            using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(file), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check";
+            using var r = cmd.ExecuteReader();
+            // One row may hold several problems, a line each.
+            while (r.Read()) if (r.GetString(0) != "ok") problems.AddRange(r.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (SqliteException e)
+        {
+            problems.Add(e.Message);
+        }
+        if (problems.Count > 0)
+            throw new ArgumentException($"{file}: the SQLite backup is damaged ({problems[0]}{(problems.Count > 1 ? $", and {problems.Count - 1} more" : "")}); nothing was restored.", "file");
+    }
+
+    protected override Action? UndoIfCreated(DatabaseUrl url)
+    {
+        var full = Path.GetFullPath(url.Target);
+        if (File.Exists(full)) return null;
+        return () =>
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var f in (string[])[full, full + "-wal", full + "-shm", full + "-journal"]) File.Delete(f);
+        };
+    }
+
     protected override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
 
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
