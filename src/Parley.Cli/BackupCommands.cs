@@ -48,7 +48,7 @@ internal static class BackupCommands
 
     private static Command BackupCommand()
     {
-        var output = new Option<string>("--out") { Description = "The backup file to write (never the live database or a database in use)", Required = true };
+        var output = new Option<string>("--out") { Description = "The backup file to write (owner-only; never the live database or a database in use)", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists (once the backup is complete)" };
         var ndjson = new Option<bool>("--ndjson") { Description = "Parley's engine-neutral NDJSON even on SQLite (whose default is a SQLite file from the online backup API)" };
         var cmd = new Command("backup", "A consistent backup while writes continue: a SQLite file (SQLite) or Parley's NDJSON (any engine).");

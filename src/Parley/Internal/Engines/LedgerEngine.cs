@@ -66,7 +66,7 @@ internal abstract class LedgerEngine
     /// NDJSON is used.</summary>
     protected virtual bool NativeBackupPossible => false;
 
-    /// <summary>Writes the engine's own backup into <paramref name="path"/>, an empty file the backup created.</summary>
+    /// <summary>Writes the engine's own backup into <paramref name="path"/>, an empty file created owner-only.</summary>
     protected virtual void NativeBackup(DatabaseUrl url, string path) => throw new NotSupportedException();
 
     /// <summary>After rows were restored with their ids: whatever the engine needs so new rows get new ids
@@ -85,7 +85,7 @@ internal abstract class LedgerEngine
     protected virtual string? DatabaseFile(DatabaseUrl url) => null;
 
     /// <summary><c>parley backup</c>: a consistent copy while writes continue, written beside <paramref name="path"/>
-    /// and renamed into place when complete. <paramref name="ndjson"/> forces Parley's
+    /// (owner-only, 0600) and renamed into place when complete. <paramref name="ndjson"/> forces Parley's
     /// engine-neutral format. The target is checked first (<see cref="BackupTarget.Check"/>): never the live
     /// database or a database in use, and an existing file only with <paramref name="force"/>.</summary>
     public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson, bool force = false)
@@ -98,7 +98,7 @@ internal abstract class LedgerEngine
         BackupSummary? summary = null;
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var file = PrivateFile.Create(temp))
             {
                 if (ndjson || !NativeBackupPossible)
                 {

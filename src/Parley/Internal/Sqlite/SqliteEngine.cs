@@ -38,7 +38,7 @@ internal sealed class SqliteEngine : LedgerEngine
     protected override bool NativeBackupPossible => true;
 
     /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.
-    /// The target file exists already (empty), created by the backup.</summary>
+    /// The target file exists already (empty, owner-only), so SQLite keeps its mode.</summary>
     protected override void NativeBackup(DatabaseUrl url, string path)
     {
         using var source = Connect(url);
@@ -87,6 +87,7 @@ internal sealed class SqliteEngine : LedgerEngine
         var path = url.Target;
         SqliteFiles.Check(path, mustExist: false);
         var full = Path.GetFullPath(path);
+        PrivateFile.Ensure(full);
 
         var writeCs = new SqliteConnectionStringBuilder
         {
