@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace Parley.Tests;
@@ -30,7 +29,7 @@ public sealed class BackupTargetTests : IAsyncDisposable
         await using (var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = Url }))
         {
             await ledger.CreateSessionAsync(new NewSession { Id = "s" });
-            Assert.Equal(0, Run("ln", DbPath, hardLink));
+            Assert.Equal(0, ChildProcess.Tool("ln", DbPath, hardLink));
             File.CreateSymbolicLink(symlink, DbPath);
             using var stop = new CancellationTokenSource();
             var writer = Task.Run(async () =>
@@ -134,12 +133,5 @@ public sealed class BackupTargetTests : IAsyncDisposable
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         return cmd.ExecuteScalar();
-    }
-
-    private static int Run(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        process.WaitForExit();
-        return process.ExitCode;
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Parley.Tests;
 
 /// <summary>The command line given the wrong file, as real processes: one line on stderr naming the file and what is
@@ -51,11 +49,7 @@ public sealed class CliFailureTests : IDisposable
     public async Task a_command_that_only_reads_refuses_a_missing_database_and_creates_nothing(params string[] args)
     {
         var path = Path.Combine(_dir, "typo.db");
-        var (exit, _, stderr) = await ChildProcess.ParleyAsync([.. args, "--db", "sqlite:" + path]);
-        AssertOneLine(stderr);
-        Assert.Contains($"sqlite:{path} does not exist", stderr);
-        Assert.Equal(2, exit);
-        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+        await AssertRefusedAndNothingCreatedAsync(args, path, $"sqlite:{path} does not exist");
     }
 
     [Theory]
@@ -66,9 +60,14 @@ public sealed class CliFailureTests : IDisposable
     public async Task a_missing_directory_is_named_in_one_line(params string[] args)
     {
         var path = Path.Combine(_dir, "no-such-dir", "parley.db");
+        await AssertRefusedAndNothingCreatedAsync(args, path, $"the directory of sqlite:{path} does not exist");
+    }
+
+    private async Task AssertRefusedAndNothingCreatedAsync(string[] args, string path, string says)
+    {
         var (exit, _, stderr) = await ChildProcess.ParleyAsync([.. args, "--db", "sqlite:" + path]);
         AssertOneLine(stderr);
-        Assert.Contains($"the directory of sqlite:{path} does not exist", stderr);
+        Assert.Contains(says, stderr);
         Assert.Equal(2, exit);
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
@@ -100,7 +99,7 @@ public sealed class CliFailureTests : IDisposable
     public async Task serve_on_a_full_disk_fails_in_one_line_with_exit_1()
     {
         var full = Directory.CreateDirectory(Path.Combine(_dir, "full")).FullName;
-        Assert.True(Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full) == 0, "mounting a small tmpfs needs root, as ./test.sh has on CI");
+        Assert.True(ChildProcess.Tool("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full) == 0, "mounting a small tmpfs needs root, as ./test.sh has on CI");
         try
         {
             using (var filler = new FileStream(Path.Combine(full, "filler"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
@@ -125,14 +124,7 @@ public sealed class CliFailureTests : IDisposable
         }
         finally
         {
-            Run("umount", full);
+            ChildProcess.Tool("umount", full);
         }
-    }
-
-    private static int Run(string file, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        process.WaitForExit();
-        return process.ExitCode;
     }
 }

@@ -13,12 +13,7 @@ internal static class BackupTarget
     /// and, unless <paramref name="force"/>, any existing file.</summary>
     public static void Check(string path, string? source, bool force)
     {
-        var full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new ArgumentException($"{path} is a directory; --out names the backup file to write.", "out");
-        var dir = Path.GetDirectoryName(full);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new ArgumentException($"the directory of {path} does not exist ({dir}).", "out");
+        var full = FilePlace.Check(path, path, "out");
         if (source is not null && ((string[])[source, .. SqliteSidecars.Select(s => source + s)]).Any(live => FileIdentity.Same(full, live)))
             throw new ArgumentException($"{path} is the database being backed up; a backup never writes over the live database (even with --force).", "out");
         var real = FileIdentity.Real(full);

@@ -12,12 +12,7 @@ internal static class SqliteFiles
     /// with <paramref name="mustExist"/>, also when it does not exist.</summary>
     public static void Check(string target, bool mustExist)
     {
-        var full = Path.GetFullPath(target);
-        if (Directory.Exists(full))
-            throw new ArgumentException($"sqlite:{target} is a directory, not a database file.", "database");
-        var dir = Path.GetDirectoryName(full);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new ArgumentException($"the directory of sqlite:{target} does not exist ({dir}).", "database");
+        var full = FilePlace.Check(target, "sqlite:" + target, "database");
         if (!File.Exists(full))
         {
             if (mustExist)
