@@ -48,16 +48,18 @@ internal static class BackupCommands
 
     private static Command BackupCommand()
     {
-        var output = new Option<string>("--out") { Description = "The backup file to write (replaced only once complete)", Required = true };
+        var output = new Option<string>("--out") { Description = "The backup file to write (owner-only; never the live database or a database in use)", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it exists (once the backup is complete)" };
         var ndjson = new Option<bool>("--ndjson") { Description = "Parley's engine-neutral NDJSON even on SQLite (whose default is a SQLite file from the online backup API)" };
         var cmd = new Command("backup", "A consistent backup while writes continue: a SQLite file (SQLite) or Parley's NDJSON (any engine).");
         cmd.Options.Add(output);
         cmd.Options.Add(ndjson);
+        cmd.Options.Add(force);
         cmd.SetAction(parsed =>
         {
             var url = DatabaseUrl.Parse(DatabaseOf(parsed));
             var path = parsed.GetValue(output)!;
-            var summary = LedgerEngine.For(url).Backup(url, path, parsed.GetValue(ndjson));
+            var summary = LedgerEngine.For(url).Backup(url, path, parsed.GetValue(ndjson), parsed.GetValue(force));
             var bytes = new FileInfo(path).Length;
             Print(parsed, new
             {

@@ -26,8 +26,9 @@ internal static class DbCommands
         return db;
     }
 
-    private static T WithRunner<T>(ParseResult parsed, Func<SchemaRunner, T> body, bool needsDatabase = true)
+    private static T WithRunner<T>(ParseResult parsed, Func<SchemaRunner, T> body, bool needsDatabase = true, bool readOnly = false)
     {
+        if (readOnly) RequireExisting(parsed);
         using var engine = SchemaEngines.For(DatabaseOf(parsed), TimeSpan.FromSeconds(60), needsDatabase);
         // Lock waits are always reported; step-by-step progress only on a terminal.
         return body(SchemaEngines.Runner(engine, message =>
@@ -88,7 +89,7 @@ internal static class DbCommands
                 if (s.Pending.Count == 0) Console.WriteLine("  up to date");
             });
             return Ok;
-        }));
+        }, readOnly: true));
         return cmd;
     }
 
@@ -158,7 +159,7 @@ internal static class DbCommands
                 if (rows.Count == 0) Console.WriteLine("no migrations applied");
             });
             return Ok;
-        }));
+        }, readOnly: true));
         return cmd;
     }
 
@@ -188,7 +189,7 @@ internal static class DbCommands
                 if (drift.Count == 0) Console.WriteLine($"{Redacted(parsed)}: the live schema matches the declared one.");
             });
             return drift.Count == 0 ? Ok : Problems;
-        }));
+        }, readOnly: true));
         return cmd;
     }
 

@@ -46,7 +46,7 @@ internal static class KeysCommands
         var cmd = new Command("list", "Every key, without secrets.");
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await OpenLedgerAsync(parsed, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
             var keys = await ledger.ListApiKeysAsync(ct);
             Print(parsed, keys.Select(k => new { id = k.Id, tenant = k.Tenant, admin = k.Admin, name = k.Name, created_at = Internal.Timestamps.ToText(k.CreatedAt), revoked_at = Internal.Timestamps.ToText(k.RevokedAt) }), () =>
             {

@@ -48,15 +48,42 @@ internal static class ParleyCommandLine
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (ArgumentException e)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"parley: {PlainMessage(e)}");
-            return Usage;
+            var (message, exit) = Failed(e, parsed);
+            await Console.Error.WriteLineAsync($"parley: {message}");
+            return exit;
         }
-        catch (ParleyException e)
+    }
+
+    /// <summary>What the operator reads when a command fails, and its exit code: the message of Parley's own
+    /// exceptions (caller mistakes exit 2), and for anything unexpected one line naming the database or the file
+    /// and what went wrong — never a stack trace.</summary>
+    private static (string Message, int Exit) Failed(Exception e, ParseResult parsed)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException && e.InnerException is { } inner) e = inner;
+        return e switch
         {
-            await Console.Error.WriteLineAsync($"parley: {e.Message}");
-            return Failure;
+            ArgumentException a => (PlainMessage(a), Usage),
+            ParleyException => (e.Message, Failure),
+            System.Data.Common.DbException => ($"{SafeRedacted(parsed)}: {OneLine(e.Message)}", Failure),
+            IOException or UnauthorizedAccessException => (OneLine(e.Message), Failure),
+            OperationCanceledException => ("cancelled.", Failure),
+            _ => ($"unexpected error ({e.GetType().Name}): {OneLine(e.Message)}", Failure),
+        };
+    }
+
+    private static string OneLine(string message) => string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+
+    private static string SafeRedacted(ParseResult parsed)
+    {
+        try
+        {
+            return Redacted(parsed);
+        }
+        catch (ArgumentException)
+        {
+            return "the database";
         }
     }
 
@@ -68,9 +95,20 @@ internal static class ParleyCommandLine
     }
 
     /// <summary>The ledger named by --db (or PARLEY_DB), opened with the default startup mode. Without a spool: an
-    /// operator's command answers from the database or fails, and leaves the spool to the server that owns it.</summary>
-    public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct) =>
-        Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false }, ct);
+    /// operator's command answers from the database or fails, and leaves the spool to the server that owns it.
+    /// A command that only reads passes <paramref name="readOnly"/>, so a mistyped path creates no database.</summary>
+    public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct, bool readOnly = false)
+    {
+        if (readOnly) RequireExisting(parsed);
+        return Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false }, ct);
+    }
+
+    /// <summary>Fails, creating nothing, when the database named by --db does not exist (SQLite).</summary>
+    public static void RequireExisting(ParseResult parsed)
+    {
+        var url = Parley.Internal.DatabaseUrl.Parse(DatabaseOf(parsed));
+        Parley.Internal.Engines.LedgerEngine.For(url).RequireExisting(url);
+    }
 
     /// <summary>An age or period such as <c>90d</c>, <c>36h</c>, <c>15m</c> or <c>30s</c>.</summary>
     public static TimeSpan ParseAge(string text, string option)

@@ -26,7 +26,7 @@ internal static class SessionsCommands
         var cmd = new Command("list", "Sessions, newest activity first.") { page, perPage, status, kind, text };
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await OpenLedgerAsync(parsed, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
             var result = await ledger.ListSessionsAsync(new SessionQuery
             {
                 Page = parsed.GetValue(page), PerPage = parsed.GetValue(perPage), Status = parsed.GetValue(status),
@@ -52,7 +52,7 @@ internal static class SessionsCommands
         var cmd = new Command("show", "One session with its summary.") { id };
         cmd.SetAction(async (parsed, ct) =>
         {
-            await using var ledger = await OpenLedgerAsync(parsed, ct);
+            await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
             var session = await ledger.GetSessionAsync(parsed.GetValue(id)!, ct);
             if (session is null)
             {

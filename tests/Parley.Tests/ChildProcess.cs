@@ -49,6 +49,14 @@ public static class ChildProcess
         return (p.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs a system tool (mount, ln …) to completion and returns its exit code.</summary>
+    public static int Tool(string file, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     public static Task<(int Exit, string Out, string Err)> ParleyAsync(params string[] args) => RunAsync(Cli, TimeSpan.FromMinutes(2), args);
 
     /// <summary>A loopback port free at the time of asking.</summary>

@@ -13,7 +13,13 @@ public class DbCommandTests : IDisposable
     [Fact]
     public async Task status_migrate_dry_run_history_and_rollback_work_from_the_command_line()
     {
-        var (exit, stdout, _) = await ChildProcess.ParleyAsync("db", "status", "--db", _db.Url, "--json");
+        // status only reads: on a path with no database it says so and creates none; an empty file is a new database.
+        var (exit, stdout, stderr) = await ChildProcess.ParleyAsync("db", "status", "--db", _db.Url, "--json");
+        Assert.Equal(2, exit);
+        Assert.Contains("does not exist", stderr);
+        Assert.False(File.Exists(_db.Path));
+        File.WriteAllBytes(_db.Path, []);
+        (exit, stdout, _) = await ChildProcess.ParleyAsync("db", "status", "--db", _db.Url, "--json");
         Assert.Equal(0, exit);
         var status = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(0, status.GetProperty("version").GetInt32());
@@ -35,7 +41,7 @@ public class DbCommandTests : IDisposable
         Assert.All(history, h => Assert.Equal("applied", h.GetProperty("state").GetString()));
 
         // v3 drops a table on the way down: destructive, so it needs consent.
-        (exit, _, var stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "2");
+        (exit, _, stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "2");
         Assert.Equal(2, exit);
         Assert.Contains("drops table parley_api_keys", stderr);
         (exit, _, _) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "2", "--allow-destructive");

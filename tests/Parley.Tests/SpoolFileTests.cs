@@ -80,6 +80,7 @@ public sealed class SpoolFileTests : IDisposable
             Assert.NotNull(spool.DroppedTail);
             Assert.Equal(expected == 3 ? good : good - 8 - Record(3).Length, spool.DroppedTail!.Value.Offset);
             Assert.Equal(spool.DroppedTail.Value.Bytes, new FileInfo(PathOf() + ".torn").Length);
+            FilePermissionTests.AssertOwnerOnly(PathOf() + ".torn");
             Assert.Equal([.. Enumerable.Range(1, expected).Select(i => Encoding.UTF8.GetString(Record(i)))], Pending(spool));
             // Appending after the cut works and reads back.
             spool.Append([Record(9)]);

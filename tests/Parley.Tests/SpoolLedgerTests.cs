@@ -133,6 +133,7 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
         var rejected = await File.ReadAllTextAsync(DbPath + ".spool.rejected");
         Assert.Contains("\"session_id\":\"ghost\"", rejected, StringComparison.Ordinal);
         Assert.Contains("does not exist", rejected, StringComparison.Ordinal);
+        FilePermissionTests.AssertOwnerOnly(DbPath + ".spool.rejected");
         var error = Assert.Single(await ledger.GetSystemEventsAsync(SystemEventLevel.Error), e => e.Event == "spooled_write_rejected");
         Assert.Equal(DbPath + ".spool.rejected", error.Detail!["kept_in"]!.GetValue<string>());
     }

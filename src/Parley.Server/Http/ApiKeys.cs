@@ -144,15 +144,32 @@ internal static class KeySecret
         if (url.Engine != "sqlite")
             throw new ArgumentException("set PARLEY_KEY_SECRET (32+ random bytes, base64) to use API keys with a server database.", "PARLEY_KEY_SECRET");
         var path = Path.GetFullPath(url.Target) + ".keys-secret";
-        if (!File.Exists(path))
-        {
-            var secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
-            {
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                file.Write(System.Text.Encoding.ASCII.GetBytes(secret));
-            }
-        }
+        if (!File.Exists(path)) Create(path);
+        Internal.PrivateFile.RequireOwnerOnly(path, "the key secret");
         return Convert.FromBase64String(File.ReadAllText(path).Trim());
+    }
+
+    /// <summary>Writes a new secret into a file created owner-only (0600) and complete before it takes its name, so
+    /// no one else can ever read it and a process starting at the same time reads this secret or its own whole.</summary>
+    private static void Create(string path)
+    {
+        var temp = $"{path}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            using (var file = Internal.PrivateFile.Create(temp))
+            {
+                file.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process created the secret first: use that one.
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 }

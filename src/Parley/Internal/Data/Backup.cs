@@ -28,11 +28,12 @@ internal static class Backup
 
     private static string KeyOf(TableDef t) => string.Join(", ", t.PrimaryKey);
 
-    /// <summary>Every row of every table at <paramref name="version"/>, read in one snapshot.</summary>
-    public static IEnumerable<(string Table, object?[] Values)> Read(DbConnection conn, SqlFlavor flavor, int version)
+    /// <summary>Every row of every table at <paramref name="version"/>, read in one snapshot (or, with
+    /// <paramref name="inTransaction"/>, in the transaction the connection is in).</summary>
+    public static IEnumerable<(string Table, object?[] Values)> Read(DbConnection conn, SqlFlavor flavor, int version, bool inTransaction = false)
     {
         var state = SchemaState.At(ParleySchema.Migrations, version);
-        Exec(conn, flavor.BeginSnapshot);
+        if (!inTransaction) Exec(conn, flavor.BeginSnapshot);
         try
         {
             foreach (var table in Tables.Where(state.HasTable))
@@ -52,7 +53,7 @@ internal static class Backup
         }
         finally
         {
-            Exec(conn, "COMMIT");
+            if (!inTransaction) Exec(conn, "COMMIT");
         }
     }
 
@@ -96,38 +97,73 @@ internal static class Backup
         _ => throw new InvalidOperationException(value.GetType().Name),
     };
 
-    /// <summary>Reads an NDJSON backup: its schema version, its rows, and (after the rows) what its closing line says.</summary>
-    public static (int Version, IEnumerable<(string Table, object?[] Values)> Rows, Func<BackupSummary> Expected) Open(TextReader input)
+    /// <summary>Reads an NDJSON backup: its schema version, its rows, and (after the rows) what its closing line says.
+    /// Every problem with the file is an <see cref="ArgumentException"/> that starts with <paramref name="name"/>.</summary>
+    public static (int Version, IEnumerable<(string Table, object?[] Values)> Rows, Func<BackupSummary> Expected) Open(TextReader input, string name)
     {
-        var header = JsonNode.Parse(input.ReadLine() ?? throw new ArgumentException("the backup file is empty.", "file")) as JsonObject;
-        if ((string?)header?["format"] != Format)
-            throw new ArgumentException($"not a Parley backup (expected format {Format} on the first line).", "file");
-        var version = (int)header["schema_version"]!;
+        ArgumentException Bad(string what, Exception? inner = null) => new($"{name}: {what}", "file", inner);
+        JsonObject? Line(string? text, int lineNo)
+        {
+            try
+            {
+                return text is null ? null : JsonNode.Parse(text) as JsonObject ?? throw Bad($"line {lineNo} of the backup is not a JSON object.");
+            }
+            catch (JsonException e)
+            {
+                throw Bad(lineNo == 1 ? $"not a Parley backup (the first line is not JSON: {e.Message})" : $"line {lineNo} of the backup is not JSON ({e.Message}); the file is damaged.", e);
+            }
+        }
+        var header = Line(input.ReadLine(), 1) ?? throw Bad("the backup file is empty.");
+        if ((string?)header["format"] != Format || header["schema_version"] is not JsonValue v || !v.TryGetValue<int>(out var version) || version < 1)
+            throw Bad($"not a Parley backup (expected format {Format} and a schema version on the first line).");
         var state = SchemaState.At(ParleySchema.Migrations, Math.Min(version, ParleySchema.Head));
         BackupSummary? expected = null;
         IEnumerable<(string, object?[])> Rows()
         {
             var lineNo = 1;
-            while (input.ReadLine() is { } line)
+            while (input.ReadLine() is { } text)
             {
                 lineNo++;
-                var node = JsonNode.Parse(line) as JsonObject ?? throw new ArgumentException($"line {lineNo} of the backup is not a JSON object.", "file");
-                if (node["end"] is not null)
+                var node = Line(text, lineNo)!;
+                (string, object?[]) row;
+                try
                 {
-                    var tables = (JsonObject)node["tables"]!;
-                    expected = new BackupSummary(version, tables.ToDictionary(kv => kv.Key, kv => ((long)kv.Value!["rows"]!, (string)kv.Value!["sha256"]!)));
-                    yield break;
+                    if (node["end"] is not null)
+                    {
+                        var tables = (JsonObject)node["tables"]!;
+                        expected = new BackupSummary(version, tables.ToDictionary(kv => kv.Key, kv => ((long)kv.Value!["rows"]!, (string)kv.Value!["sha256"]!)));
+                        yield break;
+                    }
+                    var table = (string?)node["t"] ?? throw Bad($"line {lineNo} of the backup names no table.");
+                    if (!Tables.Contains(table) || !state.HasTable(table)) throw Bad($"line {lineNo} of the backup names an unknown table {table}.");
+                    var columns = Columns(state, table);
+                    var raw = node["v"] as JsonArray ?? throw Bad($"line {lineNo} of the backup has no values.");
+                    if (raw.Count != columns.Count) throw Bad($"line {lineNo}: {table} has {columns.Count} columns, the line {raw.Count} values.");
+                    row = (table, [.. raw.Select((v, i) => FromJson(v, columns[i].Type))]);
                 }
-                var table = (string?)node["t"] ?? throw new ArgumentException($"line {lineNo} of the backup names no table.", "file");
-                if (!Tables.Contains(table) || !state.HasTable(table)) throw new ArgumentException($"line {lineNo} of the backup names an unknown table {table}.", "file");
-                var columns = Columns(state, table);
-                var raw = node["v"] as JsonArray ?? throw new ArgumentException($"line {lineNo} of the backup has no values.", "file");
-                if (raw.Count != columns.Count) throw new ArgumentException($"line {lineNo}: {table} has {columns.Count} columns, the line {raw.Count} values.", "file");
-                yield return (table, [.. raw.Select((v, i) => FromJson(v, columns[i].Type))]);
+                catch (Exception e) when (e is InvalidOperationException or InvalidCastException or FormatException or NullReferenceException or OverflowException)
+                {
+                    throw Bad($"line {lineNo} of the backup holds a value of the wrong kind ({e.Message}); the file is damaged.", e);
+                }
+                yield return row;
             }
-            throw new ArgumentException("the backup ends without its closing line: it is incomplete.", "file");
+            throw Bad("the backup ends without its closing line: it is incomplete.");
         }
-        return (version, Rows(), () => expected ?? throw new ArgumentException("the backup ends without its closing line: it is incomplete.", "file"));
+        return (version, Rows(), () => expected ?? throw Bad("the backup ends without its closing line: it is incomplete."));
+    }
+
+    /// <summary>Reads a whole NDJSON backup and checks every table's row count and checksum against its closing line,
+    /// before anything is restored; returns its schema version.</summary>
+    public static int Verify(TextReader input, string name)
+    {
+        var (version, rows, expected) = Open(input, name);
+        var sums = new Checksums(version);
+        foreach (var (table, values) in rows) sums.Add(table, values);
+        var got = sums.Summary();
+        var wrong = expected().Tables.Where(t => !got.Tables.TryGetValue(t.Key, out var have) || have != t.Value).Select(t => t.Key).ToList();
+        if (wrong.Count > 0)
+            throw new ArgumentException($"{name}: the rows of {string.Join(", ", wrong)} do not match the counts and checksums in the backup's closing line; the file is damaged.", "file");
+        return version;
     }
 
     private static object? FromJson(JsonNode? v, ColumnType type) => v is null ? null : type switch
@@ -139,8 +175,9 @@ internal static class Backup
         _ => (string)v!,
     };
 
-    /// <summary>Inserts rows, keeping their ids, in one transaction, 200 to a round trip where the driver batches.</summary>
-    public static BackupSummary Insert(DbConnection conn, SqlFlavor flavor, int version, IEnumerable<(string Table, object?[] Values)> rows)
+    /// <summary>Inserts rows, keeping their ids, in one transaction, 200 to a round trip where the driver batches;
+    /// <paramref name="beforeCommit"/> runs in that transaction with what was inserted, and may throw to roll it all back.</summary>
+    public static BackupSummary Insert(DbConnection conn, SqlFlavor flavor, int version, IEnumerable<(string Table, object?[] Values)> rows, Action<BackupSummary> beforeCommit)
     {
         var state = SchemaState.At(ParleySchema.Migrations, version);
         var sums = new Checksums(version);
@@ -178,21 +215,23 @@ internal static class Backup
                 }
             }
             Send();
+            var summary = sums.Summary();
+            beforeCommit(summary);
             Exec(conn, "COMMIT");
+            return summary;
         }
         catch
         {
             Exec(conn, "ROLLBACK");
             throw;
         }
-        return sums.Summary();
     }
 
     /// <summary>Reads a database back and sums it, to compare with what a backup says it holds.</summary>
-    public static BackupSummary Sum(DbConnection conn, SqlFlavor flavor, int version)
+    public static BackupSummary Sum(DbConnection conn, SqlFlavor flavor, int version, bool inTransaction = false)
     {
         var sums = new Checksums(version);
-        foreach (var (table, values) in Read(conn, flavor, version)) sums.Add(table, values);
+        foreach (var (table, values) in Read(conn, flavor, version, inTransaction)) sums.Add(table, values);
         return sums.Summary();
     }
 

@@ -20,7 +20,16 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
     public List<CheckFinding> Run(bool repair)
     {
         var findings = new List<CheckFinding>();
-        Integrity(findings);
+        try
+        {
+            Integrity(findings);
+        }
+        catch (DbException e) when (engine == "sqlite")
+        {
+            // A file SQLite cannot even check (a damaged header or schema page): the one finding there is.
+            findings.Add(new("integrity", e.Message, false));
+            return findings;
+        }
         Orphans(findings);
         if (repair) Exec(flavor.BeginWrite);
         try
@@ -90,7 +99,7 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
             "FROM parley_sessions s ORDER BY s.id",
             r => (Id: r.GetString(0),
                 Stored: new Summary(Long(r, 1), Long(r, 2), Time(r, 3), Time(r, 4), Long(r, 5), Long(r, 6)),
-                Real: new Summary(Long(r, 7), Long(r, 8), Time(r, 9), Time(r, 10), Long(r, 11), Long(r, 12))));
+                Real: new Summary(Long(r, 7), Long(r, 8), Time(r, 9), Time(r, 10), Long(r, 11), Long(r, 12))), (findings, "session"));
         // last_seq never goes back: messages removed by retention leave it above the highest one left.
         foreach (var (id, stored, real) in rows.Select(x => (x.Id, x.Stored, Real: x.Real with { LastSeq = Math.Max(x.Real.LastSeq, x.Stored.LastSeq) }))
                      .Where(x => x.Stored != x.Real))
@@ -109,7 +118,7 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
     private void Facets(List<CheckFinding> findings, bool repair, Dictionary<(string, string, string), long> statusCounts)
     {
         var stored = Query("SELECT session_id, facet, value, n FROM parley_session_facets WHERE n <> 0",
-            r => (Key: (r.GetString(0), r.GetString(1), r.GetString(2)), N: Long(r, 3))).ToDictionary(x => x.Key, x => x.N);
+            r => (Key: (r.GetString(0), r.GetString(1), r.GetString(2)), N: Long(r, 3)), (findings, "summary counts")).ToDictionary(x => x.Key, x => x.N);
         var real = new Dictionary<(string, string, string), long>(statusCounts);
         foreach (var (facet, column) in (ValueTuple<string, string>[])[("channel", "channel"), ("template", "template")])
         {
@@ -136,13 +145,13 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
         var counts = new Dictionary<(string, string, string), long>();
         var events = new Dictionary<string, List<(MessageStatus Status, DateTimeOffset At, string? Code, string? Text)>>(StringComparer.Ordinal);
         foreach (var e in Query("SELECT message_id, status, occurred_at, error_code, error_message FROM parley_message_events ORDER BY id",
-                     r => (Id: r.GetString(0), Status: WireNames.Status(r.GetString(1)), At: TimeAt(r, 2), Code: Str(r, 3), Text: Str(r, 4))))
+                     r => (Id: r.GetString(0), Status: WireNames.Status(r.GetString(1)), At: TimeAt(r, 2), Code: Str(r, 3), Text: Str(r, 4)), (findings, "events of message")))
         {
             if (!events.TryGetValue(e.Id, out var list)) events[e.Id] = list = [];
             list.Add((e.Status, e.At, e.Code, e.Text));
         }
         var fixes = new List<MessageRow>();
-        foreach (var m in Query($"SELECT {MessageColumns} FROM parley_messages ORDER BY row_id", r => Message(r)))
+        foreach (var m in Query($"SELECT {MessageColumns} FROM parley_messages ORDER BY row_id", r => Message(r), (findings, "message")))
         {
             var state = new DeliveryState { Status = MessageStatus.Pending };
             foreach (var e in events.GetValueOrDefault(m.Id) ?? [])
@@ -180,14 +189,28 @@ internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engi
         return cmd.ExecuteNonQuery();
     }
 
-    private List<T> Query<T>(string sql, Func<DbDataReader, T> read)
+    /// <summary>The rows <paramref name="read"/> makes of a query. With <paramref name="unreadable"/>, a row whose
+    /// values Parley cannot read (an unknown status, a time that is not a time, text where a number belongs) is a
+    /// finding that needs a person, named by its first column, and the check goes on without it.</summary>
+    private List<T> Query<T>(string sql, Func<DbDataReader, T> read, (List<CheckFinding> Findings, string What)? unreadable = null)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
         cmd.CommandTimeout = 0;
         using var r = cmd.ExecuteReader();
         var list = new List<T>();
-        while (r.Read()) list.Add(read(r));
+        while (r.Read())
+        {
+            try
+            {
+                list.Add(read(r));
+            }
+            catch (Exception e) when (unreadable is { } bad && e is FormatException or ArgumentException or InvalidCastException or OverflowException)
+            {
+                var key = r.IsDBNull(0) ? "NULL" : Convert.ToString(r.GetValue(0), CultureInfo.InvariantCulture);
+                bad.Findings.Add(new("unreadable", $"{bad.What} {key}: {e.Message}", false));
+            }
+        }
         return list;
     }
 }

@@ -26,6 +26,12 @@ internal abstract class LedgerEngine
     /// <summary>A plain connection to the database, open (for <c>parley db check</c> and other maintenance).</summary>
     public abstract System.Data.Common.DbConnection Connect(DatabaseUrl url);
 
+    /// <summary>For commands that only read: fails, creating nothing, when the database does not exist (a SQLite
+    /// file; a server database always exists once its URL connects).</summary>
+    public virtual void RequireExisting(DatabaseUrl url)
+    {
+    }
+
     /// <summary>The engine's spellings for the shared SQL.</summary>
     public abstract SqlFlavor Flavor { get; }
 
@@ -56,9 +62,12 @@ internal abstract class LedgerEngine
         return ran;
     }
 
-    /// <summary>Writes the engine's own backup file (SQLite: the online backup API) and returns true, or false when
-    /// the engine has none and Parley's NDJSON is used.</summary>
-    protected virtual bool NativeBackup(DatabaseUrl url, string path) => false;
+    /// <summary>Whether the engine writes its own backup file (SQLite: the online backup API); otherwise Parley's
+    /// NDJSON is used.</summary>
+    protected virtual bool NativeBackupPossible => false;
+
+    /// <summary>Writes the engine's own backup into <paramref name="path"/>, an empty file created owner-only.</summary>
+    protected virtual void NativeBackup(DatabaseUrl url, string path) => throw new NotSupportedException();
 
     /// <summary>After rows were restored with their ids: whatever the engine needs so new rows get new ids
     /// (PostgreSQL moves its identity sequences past them).</summary>
@@ -72,27 +81,40 @@ internal abstract class LedgerEngine
         return SchemaEngines.Runner(schema).Status().Version;
     }
 
+    /// <summary>The file that holds the database, when it is one (SQLite), so a backup is never written over it.</summary>
+    protected virtual string? DatabaseFile(DatabaseUrl url) => null;
+
     /// <summary><c>parley backup</c>: a consistent copy while writes continue, written beside <paramref name="path"/>
-    /// and renamed into place when complete. <paramref name="ndjson"/> forces Parley's engine-neutral format.</summary>
-    public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson)
+    /// (owner-only, 0600) and renamed into place when complete. <paramref name="ndjson"/> forces Parley's
+    /// engine-neutral format. The target is checked first (<see cref="BackupTarget.Check"/>): never the live
+    /// database or a database in use, and an existing file only with <paramref name="force"/>.</summary>
+    public BackupSummary? Backup(DatabaseUrl url, string path, bool ndjson, bool force = false)
     {
+        BackupTarget.Check(path, DatabaseFile(url), force);
         var version = Version(url);
         if (version <= 0) throw new ArgumentException($"{url} holds no Parley schema to back up.", "database");
         var full = Path.GetFullPath(path);
-        var temp = full + ".partial";
+        var temp = $"{full}.{Guid.NewGuid():N}.partial";
         BackupSummary? summary = null;
         try
         {
-            if (ndjson || !NativeBackup(url, temp))
+            using (var file = PrivateFile.Create(temp))
             {
-                using var conn = Connect(url);
-                using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                if (ndjson || !NativeBackupPossible)
                 {
+                    using var conn = Connect(url);
                     summary = Data.Backup.Write(file, version, Data.Backup.Read(conn, Flavor, version));
                     file.Flush(flushToDisk: true);
                 }
             }
-            File.Move(temp, full, overwrite: true);
+            if (summary is null) NativeBackup(url, temp);
+            // Checked again just before the rename: the target may have come into use while the copy ran.
+            BackupTarget.Check(path, DatabaseFile(url), force);
+            File.Move(temp, full, overwrite: force);
+        }
+        catch (IOException) when (!force && File.Exists(full))
+        {
+            throw new ArgumentException($"{path} already exists; pass --force to replace it.", "out");
         }
         finally
         {
@@ -104,68 +126,89 @@ internal abstract class LedgerEngine
     }
 
     /// <summary><c>parley restore</c>: a backup (NDJSON, or a SQLite backup file) into an empty database of this
-    /// engine, ids kept; then every table's row count and checksum compared with the backup's, the data check run,
-    /// and the schema migrated to this Parley's head.</summary>
+    /// engine, ids kept, all or nothing. The backup is checked whole first (NDJSON: every row against the counts and
+    /// checksums of its closing line; SQLite: the header and <c>PRAGMA integrity_check</c>), so a damaged one is
+    /// refused before the database is touched; the rows go in in one transaction, which commits only once every
+    /// table reads back with the backup's count and checksum. Then the data check runs and the schema is migrated
+    /// to this Parley's head. A SQLite database the restore created is removed again when it fails.</summary>
     public (BackupSummary Restored, List<CheckFinding> Findings) Restore(DatabaseUrl url, string file)
     {
         if (!File.Exists(file)) throw new ArgumentException($"{file} does not exist.", "file");
-        using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Status();
+        var sqlite = Sqlite.SqliteFiles.HasHeader(file);
         int version;
+        if (sqlite)
+        {
+            Sqlite.SqliteEngine.CheckBackup(file);
+            version = Sqlite.SqliteEngine.Instance.Version(DatabaseUrl.Parse("sqlite:" + file));
+            if (version < 1) throw new ArgumentException($"{file}: a SQLite database without a Parley schema, not a Parley backup.", "file");
+        }
+        else
+        {
+            using var reader = new StreamReader(file, System.Text.Encoding.UTF8);
+            version = Data.Backup.Verify(reader, file);
+        }
+        if (version > ParleySchema.Head)
+            throw new ParleyException($"the backup is at schema version {version}, newer than this Parley ({ParleySchema.Head}); restore it with a newer Parley.");
+        var undo = UndoIfCreated(url);
+        try
+        {
+            return RestoreChecked(url, file, sqlite, version);
+        }
+        catch
+        {
+            undo?.Invoke();
+            throw;
+        }
+    }
+
+    /// <summary>When the restore is about to create the database (a SQLite file that does not exist yet): what
+    /// removes it again if the restore fails.</summary>
+    protected virtual Action? UndoIfCreated(DatabaseUrl url) => null;
+
+    private (BackupSummary Restored, List<CheckFinding> Findings) RestoreChecked(DatabaseUrl url, string file, bool sqlite, int version)
+    {
         IEnumerable<(string, object?[])> rows;
-        Func<BackupSummary> expected;
         DbConnection? source = null;
         TextReader? reader = null;
         try
         {
-            if (IsSqliteFile(file))
+            if (sqlite)
             {
-                var sourceUrl = DatabaseUrl.Parse("sqlite:" + file);
-                version = Sqlite.SqliteEngine.Instance.Version(sourceUrl);
-                source = Sqlite.SqliteEngine.Instance.Connect(sourceUrl);
+                source = Sqlite.SqliteEngine.Instance.Connect(DatabaseUrl.Parse("sqlite:" + file));
                 rows = Data.Backup.Read(source, Sqlite.SqliteFlavor.Instance, version);
-                BackupSummary sums;
-                using (var sumConn = Sqlite.SqliteEngine.Instance.Connect(sourceUrl)) sums = Data.Backup.Sum(sumConn, Sqlite.SqliteFlavor.Instance, version);
-                expected = () => sums;
             }
             else
             {
                 reader = new StreamReader(file, System.Text.Encoding.UTF8);
-                (version, rows, expected) = Data.Backup.Open(reader);
+                (_, rows, _) = Data.Backup.Open(reader, file);
             }
-            if (version > ParleySchema.Head)
-                throw new ParleyException($"the backup is at schema version {version}, newer than this Parley ({ParleySchema.Head}); restore it with a newer Parley.");
 
-            using var conn = Connect(url);
             using (var schema = Schema(url, TimeSpan.FromSeconds(60)))
             {
                 var runner = SchemaEngines.Runner(schema);
                 var current = runner.Status().Version;
                 if (current > version)
                     throw new ArgumentException($"{url} is at schema version {current}, above the backup's {version}; restore into an empty database.", "database");
+                // Empty before anything changes: no rows, but for the schema's own events of migrating this database,
+                // which the backup's events replace (the schema history keeps its own record).
+                using (var check = Connect(url)) RequireEmpty(check, url, SchemaState.At(ParleySchema.Migrations, current));
                 runner.Migrate(version);
             }
-            var state = SchemaState.At(ParleySchema.Migrations, version);
-            // Empty: no rows, but for the schema's own events of migrating this database just now, which the
-            // backup's events replace (the schema history keeps its own record).
-            foreach (var table in Data.Backup.Tables.Where(state.HasTable))
-            {
-                using var cmd = conn.CreateCommand();
-                cmd.CommandText = table == "parley_system_events" ? $"SELECT 1 FROM {table} WHERE source <> 'schema' LIMIT 1" : $"SELECT 1 FROM {table} LIMIT 1";
-                if (cmd.ExecuteScalar() is not null)
-                    throw new ArgumentException($"{url} already holds rows in {table}; restore only into an empty database.", "database");
-            }
+            using var conn = Connect(url);
+            RequireEmpty(conn, url, SchemaState.At(ParleySchema.Migrations, version));
             using (var clear = conn.CreateCommand())
             {
                 clear.CommandText = "DELETE FROM parley_system_events WHERE source = 'schema'";
                 clear.ExecuteNonQuery();
             }
-            var restored = Data.Backup.Insert(conn, Flavor, version, rows);
-            AfterRestore(conn);
-            var want = expected();
-            var reread = Data.Backup.Sum(conn, Flavor, version);
-            var wrong = want.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
-            if (wrong.Count > 0)
-                throw new ParleyException($"the restored rows do not match the backup's checksums in {string.Join(", ", wrong)}; the backup may be damaged.");
+            var restored = Data.Backup.Insert(conn, Flavor, version, rows, inserted =>
+            {
+                AfterRestore(conn);
+                var reread = Data.Backup.Sum(conn, Flavor, version, inTransaction: true);
+                var wrong = inserted.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
+                if (wrong.Count > 0)
+                    throw new ParleyException($"the restored rows do not read back with the backup's checksums in {string.Join(", ", wrong)}; nothing was restored.");
+            });
             using (var schema = Schema(url, TimeSpan.FromSeconds(60))) SchemaEngines.Runner(schema).Migrate();
             var findings = new DataCheck(conn, Flavor, url.Engine).Run(repair: false);
             RecordEvent(conn, "restore", new System.Text.Json.Nodes.JsonObject
@@ -181,11 +224,15 @@ internal abstract class LedgerEngine
         }
     }
 
-    private static bool IsSqliteFile(string path)
+    private static void RequireEmpty(DbConnection conn, DatabaseUrl url, SchemaState state)
     {
-        var header = new byte[16];
-        using var f = File.OpenRead(path);
-        return f.Read(header, 0, 16) == 16 && System.Text.Encoding.ASCII.GetString(header) == "SQLite format 3\0";
+        foreach (var table in Data.Backup.Tables.Where(state.HasTable))
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = table == "parley_system_events" ? $"SELECT 1 FROM {table} WHERE source <> 'schema' LIMIT 1" : $"SELECT 1 FROM {table} LIMIT 1";
+            if (cmd.ExecuteScalar() is not null)
+                throw new ArgumentException($"{url} already holds rows in {table}; restore only into an empty database.", "database");
+        }
     }
 
     private void RecordEvent(DbConnection conn, string name, System.Text.Json.Nodes.JsonObject detail)

@@ -48,7 +48,7 @@ internal sealed class SpoolFile : IDisposable
         FileStream file;
         try
         {
-            file = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            file = new FileStream(full, PrivateFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1));
         }
         catch (IOException e)
         {
@@ -57,7 +57,7 @@ internal sealed class SpoolFile : IDisposable
         FileStream? position = null;
         try
         {
-            position = new FileStream(full + ".pos", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            position = new FileStream(full + ".pos", PrivateFile.Options(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1));
             var spool = new SpoolFile(full, maxBytes, file, position);
             spool.Load();
             return spool;
@@ -95,7 +95,7 @@ internal sealed class SpoolFile : IDisposable
             DroppedTail = (end, _file.Length - end);
             var tail = new byte[_file.Length - end];
             RandomAccess.Read(_file.SafeFileHandle, tail, end);
-            using (var torn = new FileStream(Path + ".torn", FileMode.Append, FileAccess.Write)) torn.Write(tail);
+            using (var torn = new FileStream(Path + ".torn", PrivateFile.Options(FileMode.Append, FileAccess.Write, FileShare.Read))) torn.Write(tail);
             _file.SetLength(end);
             _file.Flush(flushToDisk: true);
         }

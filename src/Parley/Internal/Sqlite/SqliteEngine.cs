@@ -14,27 +14,70 @@ internal sealed class SqliteEngine : LedgerEngine
 {
     public static SqliteEngine Instance { get; } = new();
 
-    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
-        new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
+    public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true)
+    {
+        if (needsDatabase) SqliteFiles.Check(url.Target, mustExist: false);
+        return new SqliteSchemaEngine(needsDatabase ? Path.GetFullPath(url.Target) : null, lockTimeout);
+    }
+
+    public override void RequireExisting(DatabaseUrl url) => SqliteFiles.Check(url.Target, mustExist: true);
 
     public override SqlFlavor Flavor => SqliteFlavor.Instance;
 
     public override SqliteConnection Connect(DatabaseUrl url)
     {
+        SqliteFiles.Check(url.Target, mustExist: true);
         var full = Path.GetFullPath(url.Target);
-        if (!File.Exists(full)) throw new ArgumentException($"sqlite:{url.Target} does not exist.", "database");
         var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         conn.Open();
         return conn;
     }
 
-    /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.</summary>
-    protected override bool NativeBackup(DatabaseUrl url, string path)
+    protected override string? DatabaseFile(DatabaseUrl url) => Path.GetFullPath(url.Target);
+
+    protected override bool NativeBackupPossible => true;
+
+    /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.
+    /// The target file exists already (empty, owner-only), so SQLite keeps its mode.</summary>
+    protected override void NativeBackup(DatabaseUrl url, string path)
     {
         using var source = Connect(url);
-        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         source.BackupDatabase(target);
-        return true;
+    }
+
+    /// <summary>Refuses a SQLite backup file SQLite finds damaged (<c>PRAGMA integrity_check</c>), before a restore
+    /// reads a row of it.</summary>
+    public static void CheckBackup(string file)
+    {
+        List<string> problems = [];
+        try
+        {
+            using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(file), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA integrity_check";
+            using var r = cmd.ExecuteReader();
+            // One row may hold several problems, a line each.
+            while (r.Read()) if (r.GetString(0) != "ok") problems.AddRange(r.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        catch (SqliteException e)
+        {
+            problems.Add(e.Message);
+        }
+        if (problems.Count > 0)
+            throw new ArgumentException($"{file}: the SQLite backup is damaged ({problems[0]}{(problems.Count > 1 ? $", and {problems.Count - 1} more" : "")}); nothing was restored.", "file");
+    }
+
+    protected override Action? UndoIfCreated(DatabaseUrl url)
+    {
+        var full = Path.GetFullPath(url.Target);
+        if (File.Exists(full)) return null;
+        return () =>
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var f in (string[])[full, full + "-wal", full + "-shm", full + "-journal"]) File.Delete(f);
+        };
     }
 
     protected override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
@@ -42,10 +85,9 @@ internal sealed class SqliteEngine : LedgerEngine
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
         var path = url.Target;
+        SqliteFiles.Check(path, mustExist: false);
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (dir is not null && !Directory.Exists(dir))
-            throw new ArgumentException($"the directory of sqlite:{path} does not exist ({dir}).", "database");
+        PrivateFile.Ensure(full);
 
         var writeCs = new SqliteConnectionStringBuilder
         {

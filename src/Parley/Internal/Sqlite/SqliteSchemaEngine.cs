@@ -24,6 +24,7 @@ internal sealed class SqliteSchemaEngine(string? path, TimeSpan lockTimeout) : I
     public void Lock(Action<string> waiting)
     {
         if (path is null) throw new InvalidOperationException("no database to lock.");
+        PrivateFile.Ensure(path);
         _conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         _conn.Open();
         Exec("PRAGMA journal_mode = WAL");

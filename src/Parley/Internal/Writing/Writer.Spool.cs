@@ -224,7 +224,7 @@ internal sealed partial class Writer
             ["error"] = error.Message,
             ["write"] = JsonNode.Parse(payload),
         };
-        using (var file = new FileStream(path, FileMode.Append, FileAccess.Write))
+        using (var file = new FileStream(path, PrivateFile.Options(FileMode.Append, FileAccess.Write, FileShare.Read)))
         {
             file.Write(System.Text.Encoding.UTF8.GetBytes(line.ToJsonString() + "\n"));
             file.Flush(flushToDisk: true);
