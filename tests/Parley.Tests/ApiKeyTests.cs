@@ -105,4 +105,31 @@ public class ApiKeyTests : IAsyncLifetime
             Assert.Null(await _s.Ledger.AuthenticateAsync(created.Secret, [.. secret.Reverse()]));
         }
     }
+
+    [Fact]
+    public async Task creating_another_tenants_session_id_reveals_and_changes_nothing()
+    {
+        var made = await As(_acme, HttpMethod.Post, "/api/v1/sessions",
+            """{"id": "shared-1", "title": "acme secret title", "metadata": {"plan": "acme-only"}}""");
+        Assert.Equal(HttpStatusCode.Created, made.Status);
+        await As(_acme, HttpMethod.Post, "/api/v1/sessions/shared-1/messages", """{"sender_type": "agent", "content": "acme words"}""");
+
+        var (squat, answer) = await As(_globex, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1", "title": "globex"}""");
+        Assert.Equal(HttpStatusCode.Conflict, squat);
+        var text = answer!.ToJsonString();
+        foreach (var leak in new[] { "acme", "secret", "plan", "message_count" }) Assert.DoesNotContain(leak, text, StringComparison.Ordinal);
+
+        // The stored session is as acme left it, and still acme's.
+        var stored = (await As(_acme, HttpMethod.Get, "/api/v1/sessions/shared-1")).Body!;
+        Assert.Equal("acme secret title", (string?)stored["title"]);
+        Assert.Equal("acme", (string?)stored["tenant"]);
+        Assert.Equal(1, (int)stored["summary"]!["message_count"]!);
+        Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Get, "/api/v1/sessions/shared-1")).Status);
+
+        // Acme's own retry is still the idempotent 200, and an admin sees the stored session.
+        Assert.Equal(HttpStatusCode.OK, (await As(_acme, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1"}""")).Status);
+        var admin = await As(_admin, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1"}""");
+        Assert.Equal(HttpStatusCode.OK, admin.Status);
+        Assert.Equal("acme", (string?)admin.Body!["tenant"]);
+    }
 }
