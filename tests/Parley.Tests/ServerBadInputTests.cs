@@ -103,6 +103,35 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
         Assert.Equal(before, State());
     }
 
+    // What a web page can make a browser send (docs/security.md, HTTP), on every engine: refused before the route runs.
+    [Theory]
+    [InlineData("text/plain", null, null, 415)]
+    [InlineData("application/x-www-form-urlencoded", null, null, 415)]
+    [InlineData(null, null, null, 415)]
+    [InlineData("application/json; charset=iso-8859-1", null, null, 415)]
+    [InlineData("application/json", "rebind.example.com", null, 421)]
+    [InlineData("application/json", null, "http://evil.example", 403)]
+    public async Task browser_borne_requests_are_refused_and_change_nothing(string? contentType, string? host, string? origin, int status)
+    {
+        var before = State();
+        foreach (var (path, json) in new[]
+        {
+            ("/api/v1/sessions", "{\"id\": \"web\"}"),
+            ("/api/v1/sessions/s/messages", "{\"sender_type\": \"agent\", \"content\": \"from a page\"}"),
+            ("/api/v1/status-reports", "{\"reports\": [{\"provider_message_id\": \"P1\", \"status\": \"read\"}]}"),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(json)) };
+            if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            if (host is not null) request.Headers.Host = host;
+            if (origin is not null) request.Headers.TryAddWithoutValidation("Origin", origin);
+            using var response = await _s.Http.SendAsync(request);
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal(before, State());
+    }
+
     [Fact]
     public async Task invalid_utf8_and_oversized_bodies_are_refused()
     {
