@@ -41,7 +41,7 @@ internal sealed partial class MySqlSchemaEngine(MySqlConnectionStringBuilder? cs
 
     private bool MariaDb => _mariaDb ??= Query("SELECT VERSION()", r => r.GetString(0))[0].Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
 
-    public override void Lock(Action<string> waiting)
+    public override void Connect()
     {
         if (cs is null) throw new InvalidOperationException("no database to connect to.");
         _conn = new MySqlConnection(new MySqlConnectionStringBuilder(cs.ConnectionString) { Pooling = false }.ConnectionString);
@@ -54,6 +54,11 @@ internal sealed partial class MySqlSchemaEngine(MySqlConnectionStringBuilder? cs
             Dispose();
             throw new ParleyException($"cannot connect to {Where}: {e.Message}", e);
         }
+    }
+
+    public override void Lock(Action<string> waiting)
+    {
+        Connect();
         var watch = Stopwatch.StartNew();
         TimeSpan? lastSaid = null;
         while (Query("SELECT GET_LOCK(@n, 0)", r => r.IsDBNull(0) ? 0 : r.GetInt64(0), ("@n", LockName))[0] != 1)

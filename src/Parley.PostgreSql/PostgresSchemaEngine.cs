@@ -37,7 +37,13 @@ internal sealed partial class PostgresSchemaEngine(NpgsqlConnectionStringBuilder
 
     protected override string TableExistsSql => "SELECT 1 WHERE to_regclass(@t) IS NOT NULL";
 
-    private NpgsqlConnection Connect()
+    public override void Connect()
+    {
+        _work = Open();
+        Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    }
+
+    private NpgsqlConnection Open()
     {
         if (cs is null) throw new InvalidOperationException("no database to connect to.");
         var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cs.ConnectionString) { Pooling = false }.ConnectionString);
@@ -55,7 +61,7 @@ internal sealed partial class PostgresSchemaEngine(NpgsqlConnectionStringBuilder
 
     public override void Lock(Action<string> waiting)
     {
-        _lock = Connect();
+        _lock = Open();
         var watch = Stopwatch.StartNew();
         TimeSpan? lastSaid = null;
         while (!Query(_lock, "SELECT pg_try_advisory_lock(@k)", r => r.GetBoolean(0), ("@k", LockKey))[0])
@@ -73,7 +79,7 @@ internal sealed partial class PostgresSchemaEngine(NpgsqlConnectionStringBuilder
             }
             Thread.Sleep(100);
         }
-        _work = Connect();
+        _work = Open();
         Exec("BEGIN");
     }
 

@@ -23,9 +23,7 @@ internal static class OperationsApi
         api.MapGet("/system/schema", () =>
         {
             using var engine = SchemaEngines.For(database, TimeSpan.FromSeconds(5));
-            var runner = SchemaEngines.Runner(engine);
-            var status = runner.Status();
-            var drift = runner.Verify();
+            var (status, drift) = SchemaEngines.Runner(engine).Observe();
             return Results.Json(new
             {
                 version = status.Version,

@@ -32,6 +32,10 @@ internal abstract class AdoSchemaEngine(SqlFlavor flavor) : ISchemaEngine
 
     public void EnsureHistory() => Exec(HistoryDdl);
 
+    public abstract void Connect();
+
+    public bool HistoryExists() => Query(TableExistsSql, r => 1, ("@t", ParleySchema.HistoryTable)).Count > 0;
+
     public IReadOnlyList<HistoryRow> ReadHistory() => Query(
         $"SELECT version, name, checksum, applied_at, execution_ms, applied_by, state FROM {ParleySchema.HistoryTable} ORDER BY version",
         r => new HistoryRow(Convert.ToInt32(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), r.GetString(1), r.GetString(2),

@@ -16,6 +16,14 @@ internal interface ISchemaEngine : IDisposable
     /// can undo DDL.</summary>
     void Unlock(bool commit);
 
+    /// <summary>Connects for reading only, without the migration lock (<see cref="SchemaRunner.Observe"/>), in one
+    /// snapshot where the engine has one; <see cref="IDisposable.Dispose"/> disconnects.</summary>
+    void Connect();
+
+    /// <summary>Whether the history table exists, read through the connection <see cref="Lock"/> or
+    /// <see cref="Connect"/> opened.</summary>
+    bool HistoryExists();
+
     void EnsureHistory();
     IReadOnlyList<HistoryRow> ReadHistory();
     void WriteHistory(HistoryRow row);

@@ -12,6 +12,25 @@ internal sealed partial class SchemaRunner
     /// <summary>Compares the live schema with what the applied version declares (SPEC 3, fail-closed start).</summary>
     public IReadOnlyList<Drift> Verify() => Locked(commit: false, () => Compare(CheckHistory(engine.ReadHistory())));
 
+    /// <summary>Status and drift as they are now, read without the migration lock, for views polled while the ledger
+    /// writes (<c>GET /api/v1/system/schema</c>): it never blocks a writer or waits for a migration. A migration
+    /// running meanwhile may show as pending, or as drift on an engine without transactional DDL; <c>parley db
+    /// status</c> and <c>verify</c> take the lock.</summary>
+    public (SchemaStatus Status, IReadOnlyList<Drift> Drift) Observe()
+    {
+        engine.Connect();
+        try
+        {
+            var history = engine.HistoryExists() ? engine.ReadHistory() : [];
+            var version = CheckHistory(history);
+            return (new SchemaStatus(version, Head, history, [.. migrations.Where(m => m.Version > version)]), Compare(version));
+        }
+        finally
+        {
+            engine.Dispose();
+        }
+    }
+
     /// <summary>Re-creates what the applied version declares and the database lacks, never dropping anything, and
     /// returns what is left for a person.</summary>
     public (IReadOnlyList<Drift> Repaired, IReadOnlyList<Drift> Left) Repair() => Locked(commit: true, () =>

@@ -21,6 +21,18 @@ internal sealed class SqliteSchemaEngine(string? path, TimeSpan lockTimeout) : I
 
     private SqliteConnection Conn => _conn ?? throw new InvalidOperationException("the migration lock is not held.");
 
+    /// <summary>A read-only connection in one read transaction: a snapshot beside the writer, which it never blocks.</summary>
+    public void Connect()
+    {
+        if (path is null) throw new InvalidOperationException("no database to read.");
+        _conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        _conn.Open();
+        Exec("BEGIN DEFERRED");
+    }
+
+    public bool HistoryExists() =>
+        Query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $t", r => 1, ("$t", ParleySchema.HistoryTable)).Count > 0;
+
     public void Lock(Action<string> waiting)
     {
         if (path is null) throw new InvalidOperationException("no database to lock.");
