@@ -109,6 +109,18 @@ public class EngineSchemaTests
 
     [Theory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
+    public async Task a_stray_column_in_parleys_own_history_table_is_drift(string engine)
+    {
+        using var db = new EngineDatabase(engine);
+        await db.SeedAsync(1);
+        db.Exec("ALTER TABLE parley_schema_history ADD COLUMN approved_by " + (engine == TestDatabases.Postgres ? "text" : "varchar(64)"));
+        var drift = db.Runner().Verify().Select(d => d.Message).ToList();
+        Assert.Equal(["parley_schema_history: extra column approved_by (not declared); Parley never drops data: drop it by hand if nothing uses it"], drift);
+        await Assert.ThrowsAsync<ParleyException>(() => Ledger.OpenAsync(new LedgerOptions { Database = db.Url }));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task the_database_keeps_updated_at_for_writers_other_than_parley(string engine)
     {
         using var db = new EngineDatabase(engine);

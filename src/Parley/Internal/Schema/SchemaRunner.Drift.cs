@@ -112,6 +112,14 @@ internal sealed partial class SchemaRunner
                     drifts.Add(Rebuildable(canRebuild, new AddForeignKey(table.Name, fk), $"{table.Name}: foreign key {fk.ToString()[3..]} missing{V("fk", $"{table.Name}:{fk}")}"));
             }
         }
+        // Parley's own history table is created by each engine's DDL, not by a migration: its columns are checked by name.
+        if (live.Tables.TryGetValue(ParleySchema.HistoryTable, out var history))
+        {
+            foreach (var missing in HistoryColumns.Where(c => history.Columns.All(l => l.Name != c)))
+                drifts.Add(new Drift($"{ParleySchema.HistoryTable}: column {missing} missing; Parley cannot read its history: restore the table from a backup"));
+            foreach (var extra in history.Columns.Where(l => !HistoryColumns.Contains(l.Name)))
+                drifts.Add(new Drift($"{ParleySchema.HistoryTable}: extra column {extra.Name} (not declared); Parley never drops data: drop it by hand if nothing uses it"));
+        }
         foreach (var name in live.Tables.Keys.Where(t => t.StartsWith("parley_", StringComparison.Ordinal) && t != ParleySchema.HistoryTable && !declared.HasTable(t)))
             drifts.Add(new Drift($"{name}: extra table (not declared at v{version}); Parley never drops data: drop it by hand if nothing uses it"));
 
@@ -135,6 +143,8 @@ internal sealed partial class SchemaRunner
         }
         return drifts;
     }
+
+    private static readonly string[] HistoryColumns = ["version", "name", "checksum", "applied_at", "execution_ms", "applied_by", "state"];
 
     private static Drift Rebuildable(bool canRebuild, MigrationOp fix, string message) => canRebuild
         ? new Drift(message + "; run `parley db repair`", fix)
