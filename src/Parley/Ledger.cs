@@ -19,6 +19,10 @@ namespace Parley;
 /// </code></example>
 public sealed partial class Ledger : IAsyncDisposable
 {
+    /// <summary>The most messages one <see cref="LogMessagesAsync"/> call, or reports one
+    /// <see cref="ReportStatusesAsync"/> call, may carry.</summary>
+    public const int MaxBatch = 1000;
+
     private readonly Writer _writer;
     private readonly AdoReadStore _reader;
     private readonly TimeProvider _clock;

@@ -83,7 +83,7 @@ internal static class MessagesApi
             var body = await RequestBody.ReadObjectAsync(ctx.Request, RequestBody.Batch);
             if (body.Count != 1 || body["reports"] is not JsonArray reports)
                 throw new ArgumentException("the body must be {\"reports\": [...]}.", "reports");
-            if (reports.Count is 0 or > 1000) throw new ArgumentException($"reports must hold 1 to 1000 reports; got {reports.Count}.", "reports");
+            if (reports.Count is 0 or > Ledger.MaxBatch) throw new ArgumentException($"reports must hold 1 to {Ledger.MaxBatch} reports; got {reports.Count}.", "reports");
             var caller = ctx.Caller();
             var results = new object?[reports.Count];
             var keyed = new List<(int Index, KeyedStatusReport Report)>();
