@@ -34,7 +34,8 @@ internal static class BackupCommands
         {
             var age = ParseAge(parsed.GetValue(olderThan)!, "--older-than");
             var cutoff = DateTimeOffset.UtcNow - age;
-            await using var ledger = await OpenLedgerAsync(parsed, ct);
+            // Retention on a mistyped path must not create (and migrate) an empty database there.
+            await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
             var dry = parsed.GetValue(dryRun);
             var count = await ledger.CleanupAsync(cutoff, dry, cancellationToken: ct);
             Print(parsed, new { database = Redacted(parsed), before = Timestamps.ToText(cutoff), dry_run = dry, messages = count },

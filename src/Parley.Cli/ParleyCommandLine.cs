@@ -96,7 +96,8 @@ internal static class ParleyCommandLine
 
     /// <summary>The ledger named by --db (or PARLEY_DB), opened with the default startup mode. Without a spool: an
     /// operator's command answers from the database or fails, and leaves the spool to the server that owns it.
-    /// A command that only reads passes <paramref name="readOnly"/>, so a mistyped path creates no database.</summary>
+    /// A command that only reads, or only deletes (cleanup), passes <paramref name="readOnly"/>, so a mistyped path
+    /// creates no database.</summary>
     public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct, bool readOnly = false)
     {
         if (readOnly) RequireExisting(parsed);

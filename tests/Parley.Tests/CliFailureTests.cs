@@ -46,6 +46,8 @@ public sealed class CliFailureTests : IDisposable
     [InlineData("sessions", "list")]
     [InlineData("sessions", "show", "s")]
     [InlineData("keys", "list")]
+    [InlineData("cleanup", "--older-than", "90d")]
+    [InlineData("cleanup", "--older-than", "90d", "--dry-run")]
     public async Task a_command_that_only_reads_refuses_a_missing_database_and_creates_nothing(params string[] args)
     {
         var path = Path.Combine(_dir, "typo.db");
