@@ -44,6 +44,22 @@ public sealed class FilePermissionTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task the_migration_lock_holder_file_is_owner_only()
+    {
+        await (await Ledger.OpenAsync(new LedgerOptions { Database = "sqlite:" + DbPath })).DisposeAsync();
+        using var migrator = Parley.Internal.Schema.SchemaEngines.For("sqlite:" + DbPath, TimeSpan.FromSeconds(5));
+        migrator.Lock(_ => { });
+        try
+        {
+            AssertOwnerOnly(DbPath + ".migration-lock");
+        }
+        finally
+        {
+            migrator.Unlock(commit: false);
+        }
+    }
+
+    [Fact]
     public async Task a_database_db_migrate_creates_and_both_kinds_of_backup_are_owner_only()
     {
         var url = "sqlite:" + DbPath;

@@ -63,13 +63,15 @@ internal sealed class SqliteSchemaEngine(string? path, TimeSpan lockTimeout) : I
         }
         if (rc != SQLitePCL.raw.SQLITE_OK)
             throw new SqliteException($"SQLite Error {rc}: '{SQLitePCL.raw.sqlite3_errmsg(_conn.Handle).utf8_to_string()}'.", rc);
-        File.WriteAllText(HolderFile, JsonSerializer.Serialize(new
+        // Who holds the lock (pid, user, host) is for the operator of this database only, like the database itself.
+        using var holderFile = new FileStream(HolderFile, PrivateFile.Options(FileMode.Create, FileAccess.Write, FileShare.ReadWrite));
+        JsonSerializer.Serialize(holderFile, new
         {
             pid = Environment.ProcessId,
             host = Environment.MachineName,
             user = Environment.UserName,
             since = Timestamps.ToText(DateTimeOffset.UtcNow),
-        }));
+        });
     }
 
     private string Holder()
