@@ -79,7 +79,7 @@ public static class ParleyServer
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
         var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
-        // Beyond loopback, keys are required (SPEC 7.4) for the life of the process, whatever happens to the key rows.
+        // Beyond loopback, keys are required (docs/security.md, HTTP) for the life of the process, whatever happens to the key rows.
         var keys = new ApiKeys(ledger, secret ?? [], options.Time, required: exposed is not null && !options.Insecure);
         var existing = await ledger.ListApiKeysAsync(cancellationToken);
         if (secret is null && existing.Count > 0)

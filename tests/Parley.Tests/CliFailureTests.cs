@@ -1,7 +1,7 @@
 namespace Parley.Tests;
 
 /// <summary>The command line given the wrong file, as real processes: one line on stderr naming the file and what is
-/// wrong, SPEC 8's exit codes (2 for a wrong path or file, 1 for a failure, 3 for problems found), never a stack
+/// wrong, the README's exit codes (2 for a wrong path or file, 1 for a failure, 3 for problems found), never a stack
 /// trace, and nothing created by a command that only reads.</summary>
 public sealed class CliFailureTests : IDisposable
 {

@@ -4,7 +4,7 @@ using Parley.Server.Http;
 
 namespace Parley.Tests;
 
-/// <summary>SPEC 7.4: once keys have been used, revoking the last one does not switch authentication off
+/// <summary>docs/security.md (HTTP): once keys have been used, revoking the last one does not switch authentication off
 /// (docs/security.md, HTTP).</summary>
 public class KeysStayOnTests : IAsyncLifetime
 {

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>API keys on the wire (SPEC 7.4): once any key has been created, every <c>/api/v1</c> route needs
+/// <summary>API keys on the wire (README, "API keys and tenants"; docs/security.md): once any key has been created, every <c>/api/v1</c> route needs
 /// <c>Authorization: Bearer &lt;key&gt;</c>; a tenant key is confined to its tenant and kept off the system routes.
 /// Keys stay on once a key exists, revoked or not, and for the rest of the process once seen on, so revoking the last key
 /// never opens the API; a server listening beyond loopback (without <c>--insecure</c>) demands keys from the start

@@ -27,7 +27,7 @@ internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly)
             await Problems.Problem(403, "Forbidden", "requests that change data are not taken from other sites' pages (Origin or Sec-Fetch-Site names another site).").ExecuteAsync(ctx);
             return;
         }
-        // The provider webhooks of SPEC 10 (/webhooks/{provider}/{connection_id}) will take form posts; they sit outside
+        // The provider webhooks still to come (/webhooks/{provider}/{connection_id}) will take form posts; they sit outside
         // this rule, as they sit outside the Bearer-key rule, and check the provider's signature instead.
         if (changes && request.Path.StartsWithSegments("/api/v1") && NotJson(ctx) is { } detail)
         {

@@ -1,6 +1,6 @@
 namespace Parley.Internal.Data;
 
-/// <summary>Where <c>parley backup --out</c> may write (SPEC 4: "refuses an existing file unless --force, and never
+/// <summary>Where <c>parley backup --out</c> may write (it "refuses an existing file unless --force, and never
 /// writes over the live database"). Checked before anything is written; the rules are in docs/security.md.</summary>
 internal static class BackupTarget
 {
