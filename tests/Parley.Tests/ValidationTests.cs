@@ -52,6 +52,7 @@ public abstract class ValidationTests(string engine) : IAsyncLifetime
         { "metadata", Good with { Metadata = new JsonObject { ["nested"] = new JsonArray("ok", "a\0b") } } },
         { "metadata", Good with { Metadata = JsonNode.Parse("{\"huge\": 1e999999}")!.AsObject() } },
         { "metadata", Good with { Metadata = JsonNode.Parse("{\"twice\": 1, \"twice\": 2}")!.AsObject() } },
+        { "metadata", Good with { Metadata = JsonNode.Parse("{\"x\": [{\"deep\": {\"twice\": 1, \"twice\": 1}}]}")!.AsObject() } },
         { "metadata", Good with { Metadata = JsonNode.Parse("{\"x\": {\"escaped\": \"\\ud800\"}}")!.AsObject() } },
         { "id", Good with { Id = "." } },
         { "id", Good with { Id = ".." } },
