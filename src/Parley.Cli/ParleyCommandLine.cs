@@ -65,6 +65,8 @@ internal static class ParleyCommandLine
         return e switch
         {
             ArgumentException a => (PlainMessage(a), Usage),
+            // An id several tenants hold: the command must name one (--tenant).
+            ParleyConflictException => (e.Message.Replace("name the tenant.", "name it with --tenant.", StringComparison.Ordinal), Usage),
             ParleyException => (e.Message, Failure),
             System.Data.Common.DbException => ($"{SafeRedacted(parsed)}: {OneLine(e.Message)}", Failure),
             IOException or UnauthorizedAccessException => (OneLine(e.Message), Failure),

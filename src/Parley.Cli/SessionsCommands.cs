@@ -16,18 +16,24 @@ internal static class SessionsCommands
         return sessions;
     }
 
+    /// <summary><c>--tenant T</c>: only tenant T's sessions, and T's session when several tenants hold an id (docs/security.md, "Tenants").</summary>
+    private static Option<string?> TenantOption() => new("--tenant") { Description = "Only this tenant's sessions (ids are a namespace per tenant)" };
+
+    private static Ledger In(Ledger ledger, string? tenant) => tenant is null ? ledger : ledger.ForTenant(tenant);
+
     private static Command List()
     {
+        var tenant = TenantOption();
         var page = new Option<int>("--page") { Description = "Page, from 1", DefaultValueFactory = _ => 1 };
         var perPage = new Option<int>("--per-page") { Description = "Sessions a page, 1 to 200", DefaultValueFactory = _ => 20 };
         var status = new Option<SessionStatus?>("--status") { Description = "active or ended" };
         var kind = new Option<string?>("--kind") { Description = "Only this kind" };
         var text = new Option<string?>("--q") { Description = "Text in the title or id" };
-        var cmd = new Command("list", "Sessions, newest activity first.") { page, perPage, status, kind, text };
+        var cmd = new Command("list", "Sessions, newest activity first.") { page, perPage, status, kind, text, tenant };
         cmd.SetAction(async (parsed, ct) =>
         {
             await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
-            var result = await ledger.ListSessionsAsync(new SessionQuery
+            var result = await In(ledger, parsed.GetValue(tenant)).ListSessionsAsync(new SessionQuery
             {
                 Page = parsed.GetValue(page), PerPage = parsed.GetValue(perPage), Status = parsed.GetValue(status),
                 Kind = parsed.GetValue(kind), Text = parsed.GetValue(text),
@@ -49,11 +55,12 @@ internal static class SessionsCommands
     private static Command Show()
     {
         var id = new Argument<string>("id") { Description = "The session's id" };
-        var cmd = new Command("show", "One session with its summary.") { id };
+        var tenant = TenantOption();
+        var cmd = new Command("show", "One session with its summary.") { id, tenant };
         cmd.SetAction(async (parsed, ct) =>
         {
             await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
-            var session = await ledger.GetSessionAsync(parsed.GetValue(id)!, ct);
+            var session = await In(ledger, parsed.GetValue(tenant)).GetSessionAsync(parsed.GetValue(id)!, ct);
             if (session is null)
             {
                 await Console.Error.WriteLineAsync($"parley: session '{parsed.GetValue(id)}' does not exist.");

@@ -27,6 +27,7 @@ internal static class MySqlDialect
         DropIndex i => [new SqlStep($"DROP INDEX {i.Name} ON {i.Table}")],
         AddForeignKey a => [new SqlStep($"ALTER TABLE {a.Table} ADD {ForeignKeySql(a.Table, a.ForeignKey)}")],
         DropForeignKey d => [new SqlStep($"ALTER TABLE {d.Table} DROP FOREIGN KEY {ForeignKeyName(d.Table, d.ForeignKey)}")],
+        SetPrimaryKey k => [new SqlStep($"ALTER TABLE {k.Table} DROP PRIMARY KEY, ADD PRIMARY KEY ({string.Join(", ", k.Columns)})")],
         CreateUpdatedAtTrigger t => [new SqlStep($"ALTER TABLE {t.Trigger.Table} MODIFY COLUMN {ColumnSql(t.Trigger.Table, ColumnOf(after, t.Trigger.Table, t.Trigger.Column), after)}")],
         DropUpdatedAtTrigger t => [new SqlStep($"ALTER TABLE {t.Table} MODIFY COLUMN {ColumnSql(t.Table, ColumnOf(after, t.Table, TriggerColumn(t)), after)}")],
         RawSql r => r.ByEngine.TryGetValue("mysql", out var sql) ? [new SqlStep(sql)] : [],

@@ -20,7 +20,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     private readonly List<MessageRow> _messages = [];
     private readonly List<EventRow> _events = [];
 
-    private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome";
+    private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome, tenant_key";
 
     public MySqlWriteStore(MySqlDataSource source) : base(MySqlFlavor.Instance)
     {
@@ -125,10 +125,10 @@ internal sealed class MySqlWriteStore : AdoWriteStore
             AppendValues(sql, cmd.Parameters,
             [
                 m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
-                m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt,
+                m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt, m.TenantKey,
             ], i == 0 ? DeliveryColumns : null);
         }
-        sql.Append(") v ON m.id = v.id COLLATE utf8mb4_bin SET m.status = v.status, m.sent_at = v.sent_at, m.delivered_at = v.delivered_at, ")
+        sql.Append(") v ON m.tenant_key = v.tenant_key COLLATE utf8mb4_bin AND m.id = v.id COLLATE utf8mb4_bin SET m.status = v.status, m.sent_at = v.sent_at, m.delivered_at = v.delivered_at, ")
             .Append("m.read_at = v.read_at, m.failed_at = v.failed_at, m.cancelled_at = v.cancelled_at, m.sent_implied = v.sent_implied, ")
             .Append("m.delivered_implied = v.delivered_implied, m.provider_message_id = v.provider_message_id, m.error_code = v.error_code, ")
             .Append("m.error_message = v.error_message, m.error_at = v.error_at, m.updated_at = v.updated_at");
@@ -139,7 +139,7 @@ internal sealed class MySqlWriteStore : AdoWriteStore
     private static readonly string[] DeliveryColumns =
     [
         "id", "status", "sent_at", "delivered_at", "read_at", "failed_at", "cancelled_at", "sent_implied", "delivered_implied",
-        "provider_message_id", "error_code", "error_message", "error_at", "updated_at",
+        "provider_message_id", "error_code", "error_message", "error_at", "updated_at", "tenant_key",
     ];
 
     private static object?[] Values(MessageRow m)
@@ -150,14 +150,14 @@ internal sealed class MySqlWriteStore : AdoWriteStore
             m.Id, m.SessionId, m.SessionSeq, m.IdempotencyKey, WireNames.Of(m.Direction), WireNames.Of(m.SenderType), m.SenderId, m.SenderName,
             m.Channel, m.Recipient, m.Template, m.Subject, m.Content, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt,
             d.CancelledAt, d.SentImplied, d.DeliveredImplied, m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt,
-            new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt,
+            new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt, m.TenantKey,
         ];
     }
 
     private static object?[] Values(EventRow e) =>
     [
         e.MessageId, WireNames.Of(e.Status), e.OccurredAt, e.RecordedAt, e.Source, e.ErrorCode, e.ErrorMessage, new JsonText(e.DetailJson),
-        e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome),
+        e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome), e.TenantKey,
     ];
 
     /// <summary>One multi-row INSERT into the deferred batch.</summary>

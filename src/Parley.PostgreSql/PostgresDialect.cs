@@ -19,6 +19,8 @@ internal static class PostgresDialect
         DropIndex i => [new SqlStep($"DROP INDEX {i.Name}")],
         AddForeignKey a => [new SqlStep($"ALTER TABLE {a.Table} ADD {ForeignKeySql(a.Table, a.ForeignKey)}")],
         DropForeignKey d => [new SqlStep($"ALTER TABLE {d.Table} DROP CONSTRAINT {ForeignKeyName(d.Table, d.ForeignKey)}")],
+        // CREATE TABLE's PRIMARY KEY is named {table}_pkey, and so is the one added here.
+        SetPrimaryKey k => [new SqlStep($"ALTER TABLE {k.Table} DROP CONSTRAINT {k.Table}_pkey, ADD PRIMARY KEY ({string.Join(", ", k.Columns)})")],
         CreateUpdatedAtTrigger t => [new SqlStep(TriggerFunctionSql(t.Trigger)), new SqlStep(TriggerSql(t.Trigger))],
         DropUpdatedAtTrigger t => [new SqlStep($"DROP TRIGGER {t.Name} ON {t.Table}"), new SqlStep($"DROP FUNCTION {t.Name}_fn()")],
         RawSql r => r.ByEngine.TryGetValue("postgres", out var sql) ? [new SqlStep(sql)] : [],

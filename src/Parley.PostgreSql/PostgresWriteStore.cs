@@ -176,11 +176,12 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         Column(cmd, rows, NpgsqlDbType.Jsonb, m => m.MetadataJson);
         Column(cmd, rows, NpgsqlDbType.TimestampTz, m => m.CreatedAt.UtcDateTime);
         Column(cmd, rows, NpgsqlDbType.TimestampTz, m => m.UpdatedAt.UtcDateTime);
+        Column(cmd, rows, NpgsqlDbType.Varchar, m => m.TenantKey);
     }
 
     private const string InsertMessagesSql =
         $"INSERT INTO parley_messages ({RowReaders.MessageColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, " +
-        "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+        "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)";
 
     private void DeferEvents()
     {
@@ -196,11 +197,12 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         Column(cmd, rows, NpgsqlDbType.Jsonb, e => e.DetailJson);
         Column(cmd, rows, NpgsqlDbType.Boolean, e => e.Outcome == ReportOutcome.Applied);
         Column(cmd, rows, NpgsqlDbType.Varchar, e => WireNames.Of(e.Outcome));
+        Column(cmd, rows, NpgsqlDbType.Varchar, e => e.TenantKey);
     }
 
-    private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome";
+    private const string EventColumns = "message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome, tenant_key";
 
-    private const string InsertEventsSql = $"INSERT INTO parley_message_events ({EventColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    private const string InsertEventsSql = $"INSERT INTO parley_message_events ({EventColumns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
     protected override int UpdateDeliveriesFrom => UnnestFrom;
 
@@ -224,6 +226,7 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         Add(NpgsqlDbType.Text, m => m.Delivery.ErrorMessage);
         Add(NpgsqlDbType.TimestampTz, m => At(m.Delivery.ErrorAt));
         Add(NpgsqlDbType.TimestampTz, m => m.UpdatedAt.UtcDateTime);
+        Add(NpgsqlDbType.Text, m => m.TenantKey);
     }
 
     private const string UpdateDeliveriesSql =
@@ -231,9 +234,9 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
         "failed_at = v.failed_at, cancelled_at = v.cancelled_at, sent_implied = v.sent_implied, delivered_implied = v.delivered_implied, " +
         "provider_message_id = v.provider_message_id, error_code = v.error_code, error_message = v.error_message, error_at = v.error_at, " +
         "updated_at = v.updated_at " +
-        "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) " +
+        "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) " +
         "AS v(id, status, sent_at, delivered_at, read_at, failed_at, cancelled_at, sent_implied, delivered_implied, provider_message_id, " +
-        "error_code, error_message, error_at, updated_at) WHERE m.id = v.id";
+        "error_code, error_message, error_at, updated_at, tenant_key) WHERE m.tenant_key = v.tenant_key AND m.id = v.id";
 
     private void CopyMessages()
     {
@@ -270,6 +273,7 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
             Json(w, m.MetadataJson);
             Time(w, m.CreatedAt);
             Time(w, m.UpdatedAt);
+            w.Write(m.TenantKey, NpgsqlDbType.Varchar);
         }
         w.Complete();
     }
@@ -290,6 +294,7 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
             Json(w, e.DetailJson);
             w.Write(e.Outcome == ReportOutcome.Applied, NpgsqlDbType.Boolean);
             w.Write(WireNames.Of(e.Outcome), NpgsqlDbType.Varchar);
+            w.Write(e.TenantKey, NpgsqlDbType.Varchar);
         }
         w.Complete();
     }

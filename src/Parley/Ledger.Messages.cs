@@ -28,7 +28,7 @@ public sealed partial class Ledger
         for (var i = 0; i < messages.Count; i++)
             planned[i] = Plan(sessionId, messages[i], now, messages.Count == 1 ? "" : $"messages[{i}].");
 
-        var result = (LogMessagesOp.Result)(await _writer.Enqueue(new LogMessagesOp(sessionId, planned), cancellationToken))!;
+        var result = (LogMessagesOp.Result)(await _writer.Enqueue(new LogMessagesOp(_scope, sessionId, planned), cancellationToken))!;
         return [.. result.Messages.Select(m => new LoggedMessage(Mapping.ToMessage(m.Row, result.AgentReadSeq, result.UserReadSeq), m.Created) { Spooled = result.Spooled })];
     }
 
@@ -36,7 +36,7 @@ public sealed partial class Ledger
     public Task<Message?> GetMessageAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return Task.FromResult(Read(() => _reader.GetMessage(id, tenant: null)));
+        return Task.FromResult(Read(() => _reader.GetMessage(_scope, id)));
     }
 
     /// <summary>A session's messages in order, a page at a time.</summary>
@@ -45,7 +45,7 @@ public sealed partial class Ledger
         ArgumentNullException.ThrowIfNull(sessionId);
         query ??= new TranscriptQuery();
         Validate.Range(query.Limit, 1, 200, "limit");
-        return Task.FromResult(Read(() => _reader.Transcript(sessionId, query, tenant: null))
+        return Task.FromResult(Read(() => _reader.Transcript(sessionId, query, _scope))
                                ?? throw new ParleyNotFoundException($"session '{sessionId}' does not exist.", "id"));
     }
 
@@ -55,7 +55,7 @@ public sealed partial class Ledger
         query ??= new MessageQuery();
         Validate.Range(query.Limit, 1, 200, "limit");
         if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
-        return Task.FromResult(Read(() => _reader.Search(query)));
+        return Task.FromResult(Read(() => _reader.Search(query, _scope)));
     }
 
     private static PlannedMessage Plan(string sessionId, NewMessage m, DateTimeOffset now, string prefix)

@@ -13,7 +13,7 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(messageId);
         var valid = Check(report, "");
-        var answer = await _writer.Enqueue(new ReportStatusOp(messageId, valid), cancellationToken);
+        var answer = await _writer.Enqueue(new ReportStatusOp(_scope, messageId, valid), cancellationToken);
         if (answer == WriteOp.Spooled) return new StatusReportResult(null, ReportOutcome.Spooled);
         var result = (ReportStatusOp.Result)answer!;
         return new StatusReportResult(Mapping.ToMessage(result.Row, result.AgentReadSeq, result.UserReadSeq), result.Outcome);
@@ -44,7 +44,7 @@ public sealed partial class Ledger
                 items[i] = (keyed?.MessageId, null, e);
             }
         }
-        return (BatchReportResult[])(await _writer.Enqueue(new ReportBatchOp(items), cancellationToken))!;
+        return (BatchReportResult[])(await _writer.Enqueue(new ReportBatchOp(_scope, items), cancellationToken))!;
     }
 
     private ValidReport Check(StatusReport report, string prefix)

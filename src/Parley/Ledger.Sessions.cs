@@ -6,17 +6,21 @@ namespace Parley;
 
 public sealed partial class Ledger
 {
-    /// <summary>Creates a session; an existing id returns the stored session with <c>Created = false</c>.</summary>
+    /// <summary>Creates a session; an id the session's tenant already holds returns the stored session with
+    /// <c>Created = false</c>. On a ledger confined to a tenant (<see cref="ForTenant"/>) the session is that tenant's,
+    /// and naming another tenant is an <see cref="ArgumentException"/>.</summary>
     public async Task<SessionResult> CreateSessionAsync(NewSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
+        if (_scope is not null && session.Tenant is { } named && named != Tenant)
+            throw new ArgumentException($"tenant '{named}' is not the tenant this ledger is confined to.", "tenant");
         var now = Now();
         var row = new SessionRow
         {
             Id = session.Id is null ? NewId() : Validate.Id(session.Id, "id"),
             Kind = session.Kind is null ? "chat" : Validate.RequiredText(session.Kind, "kind", 32),
             Title = Validate.Text(session.Title, "title", 200),
-            Tenant = Validate.Text(session.Tenant, "tenant", 128, allowEmpty: false),
+            Tenant = _scope is not null ? Tenant : Validate.Text(session.Tenant, "tenant", 128, allowEmpty: false),
             UserAccount = Validate.Text(session.UserAccount, "user_account", 255),
             MetadataJson = Validate.Json(session.Metadata, "metadata"),
             Status = SessionStatus.Active,
@@ -25,14 +29,14 @@ public sealed partial class Ledger
         };
         var created = await _writer.Enqueue(new CreateSessionOp(row), cancellationToken);
         if (created == WriteOp.Spooled) return new SessionResult(Mapping.ToSession(row, []), Created: true) { Spooled = true };
-        return new SessionResult(await RequireSession(row.Id), (bool)created!);
+        return new SessionResult(await RequireSession(row.TenantKey, row.Id), (bool)created!);
     }
 
     /// <summary>A session with its summary, or null.</summary>
     public Task<Session?> GetSessionAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return Task.FromResult(Read(() => _reader.GetSession(id, tenant: null)));
+        return Task.FromResult(Read(() => _reader.GetSession(_scope, id)));
     }
 
     /// <summary>Sessions, newest activity first.</summary>
@@ -43,7 +47,7 @@ public sealed partial class Ledger
         Validate.Range(query.PerPage, 1, 200, "per_page");
         if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
         Validate.Text(query.Text, "q", 200);
-        return Task.FromResult(Read(() => _reader.ListSessions(query)));
+        return Task.FromResult(Read(() => _reader.ListSessions(query, _scope)));
     }
 
     /// <summary>Changes a session's title or metadata.</summary>
@@ -53,8 +57,8 @@ public sealed partial class Ledger
         ArgumentNullException.ThrowIfNull(patch);
         var title = patch.Title.HasValue ? new Optional<string?>(Validate.Text(patch.Title.Value, "title", 200)) : default;
         var metadata = patch.Metadata.HasValue ? new Optional<string?>(Validate.Json(patch.Metadata.Value, "metadata")) : default;
-        await _writer.Enqueue(new UpdateSessionOp(id, title, metadata, endAt: null), cancellationToken);
-        return await RequireSession(id);
+        var tenantKey = (string)(await _writer.Enqueue(new UpdateSessionOp(_scope, id, title, metadata, endAt: null), cancellationToken))!;
+        return await RequireSession(tenantKey, id);
     }
 
     /// <summary>Ends a session (status <c>ended</c>, <c>ended_at</c>); ending an ended session changes nothing.</summary>
@@ -62,15 +66,15 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(id);
         var endAt = at is { } t ? Timestamps.Truncate(t) : Now();
-        await _writer.Enqueue(new UpdateSessionOp(id, default, default, endAt), cancellationToken);
-        return await RequireSession(id);
+        var tenantKey = (string)(await _writer.Enqueue(new UpdateSessionOp(_scope, id, default, default, endAt), cancellationToken))!;
+        return await RequireSession(tenantKey, id);
     }
 
     /// <summary>Deletes a session with its messages, events and read markers; false when it did not exist.</summary>
     public async Task<bool> DeleteSessionAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return (bool)(await _writer.Enqueue(new DeleteSessionOp(id), cancellationToken))!;
+        return (bool)(await _writer.Enqueue(new DeleteSessionOp(_scope, id), cancellationToken))!;
     }
 
     /// <summary>Moves a reader's marker forward (never back); every message it passes that the reader had not read
@@ -81,10 +85,11 @@ public sealed partial class Ledger
         ArgumentNullException.ThrowIfNull(marker);
         var reader = Validate.Defined(marker.Reader, "reader");
         var at = marker.At is { } t ? Timestamps.Truncate(t) : Now();
-        var op = new MarkReadOp(sessionId, reader, marker.UpTo, at, "read_marker");
+        var op = new MarkReadOp(_scope, sessionId, reader, marker.UpTo, at, "read_marker");
         return (int)(await _writer.Enqueue(op, cancellationToken))!;
     }
 
-    private async Task<Session> RequireSession(string id) =>
-        await GetSessionAsync(id) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", "id");
+    // The session an operation just wrote, in the tenant it was written in.
+    private Task<Session> RequireSession(string tenantKey, string id) =>
+        Task.FromResult(Read(() => _reader.GetSession(tenantKey, id)) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", "id"));
 }

@@ -29,6 +29,10 @@ public sealed partial class Ledger : IAsyncDisposable
     private readonly ITimer _expiry;
     private readonly ILogger _log;
     private readonly IAsyncDisposable? _background;
+    private readonly Ledger? _root;
+    // The tenant key this view is confined to (SessionRow.TenantKey: "" for sessions without a tenant), or null for
+    // the ledger OpenAsync returned, which sees every tenant.
+    private readonly string? _scope;
     private int _disposed;
 
     private Ledger(Writer writer, AdoReadStore reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, string database, int version)
@@ -43,6 +47,41 @@ public sealed partial class Ledger : IAsyncDisposable
         // Parked reports expire after their time to live (SPEC 2.1 rule 9): checked at open and then hourly.
         _expiry = _clock.CreateTimer(_ => _ = ExpireQuietly(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
     }
+
+    // A view confined to one tenant: the same writer, reader and clock; it owns none of them.
+    private Ledger(Ledger root, string scope)
+    {
+        _root = root;
+        _writer = root._writer;
+        _reader = root._reader;
+        _clock = root._clock;
+        _log = root._log;
+        _expiry = root._expiry;
+        _scope = scope;
+        Database = root.Database;
+        SchemaVersion = root.SchemaVersion;
+    }
+
+    /// <summary>This ledger confined to one tenant's namespace (docs/security.md, "Tenants"): session, message and
+    /// provider ids are looked up in that tenant only, so another tenant's objects are unknown to it, and the same id
+    /// may name different objects in two tenants. Sessions it creates belong to the tenant; reports it parks wait for
+    /// that tenant's messages. A null <paramref name="tenant"/> is the namespace of sessions without a tenant. The
+    /// ledger <see cref="OpenAsync"/> returns sees every tenant: an id it is given is found in whichever tenant holds
+    /// it, and one that several hold is refused with <see cref="ParleyConflictException"/> naming them. The view
+    /// shares this ledger's writer and connections; disposing it does nothing. Administration (keys, retention,
+    /// backups, system events) is not confined.</summary>
+    public Ledger ForTenant(string? tenant)
+    {
+        var key = tenant is null ? "" : Validate.Text(tenant, "tenant", 128, allowEmpty: false)!;
+        var root = _root ?? this;
+        return new Ledger(root, key);
+    }
+
+    /// <summary>Whether this ledger is confined to one tenant (<see cref="ForTenant"/>).</summary>
+    public bool IsTenantScoped => _scope is not null;
+
+    /// <summary>The tenant a confined ledger sees (null: sessions without a tenant, or a ledger not confined).</summary>
+    public string? Tenant => _scope is { Length: > 0 } t ? t : null;
 
     /// <summary>The database this ledger writes to, with any password hidden.</summary>
     public string Database { get; }
@@ -132,7 +171,7 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Commits every write already queued, then closes the database.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_root is not null || Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _expiry.DisposeAsync();
         if (_background is not null) await _background.DisposeAsync();
         // Readers close first so that the writer's connection is the last: closing it checkpoints the rest of the

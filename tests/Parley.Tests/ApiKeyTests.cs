@@ -77,7 +77,10 @@ public class ApiKeyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Delete, "/api/v1/sessions/acme-1")).Status);
         var (_, batch) = await As(_globex, HttpMethod.Post, "/api/v1/status-reports",
             $$"""{"reports": [{"message_id": "{{mid}}", "status": "read"}, {"provider_message_id": "SM-acme", "status": "read"}]}""");
-        Assert.All(batch!["results"]!.AsArray(), r => Assert.Equal(404, (int)r!["error"]!["status"]!));
+        // By message id: unknown to globex. By provider id: none of globex's messages carries it, so it is parked
+        // for globex (SPEC 2.1 rule 9), where only globex's messages can take it.
+        Assert.Equal(404, (int)batch!["results"]![0]!["error"]!["status"]!);
+        Assert.True((bool)batch["results"]![1]!["parked"]!);
         Assert.Equal(HttpStatusCode.Forbidden, (await As(_globex, HttpMethod.Get, "/api/v1/system/events")).Status);
 
         // Nothing globex tried changed acme's data.
@@ -107,29 +110,56 @@ public class ApiKeyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task creating_another_tenants_session_id_reveals_and_changes_nothing()
+    public async Task ids_are_a_namespace_per_tenant_and_an_admin_names_the_tenant()
     {
         var made = await As(_acme, HttpMethod.Post, "/api/v1/sessions",
             """{"id": "shared-1", "title": "acme secret title", "metadata": {"plan": "acme-only"}}""");
         Assert.Equal(HttpStatusCode.Created, made.Status);
-        await As(_acme, HttpMethod.Post, "/api/v1/sessions/shared-1/messages", """{"sender_type": "agent", "content": "acme words"}""");
+        var acmeMessage = (await As(_acme, HttpMethod.Post, "/api/v1/sessions/shared-1/messages",
+            """{"id": "m-1", "sender_type": "agent", "channel": "sms", "content": "acme words", "provider_message_id": "SM-1"}""")).Body!;
 
-        var (squat, answer) = await As(_globex, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1", "title": "globex"}""");
-        Assert.Equal(HttpStatusCode.Conflict, squat);
-        var text = answer!.ToJsonString();
-        foreach (var leak in new[] { "acme", "secret", "plan", "message_count" }) Assert.DoesNotContain(leak, text, StringComparison.Ordinal);
+        // Globex creates the same session id, message id and provider id: its own, new objects; nothing reveals acme's.
+        var (created, theirs) = await As(_globex, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1", "title": "globex"}""");
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.Equal("globex", (string?)theirs!["tenant"]);
+        Assert.Equal(0, (int)theirs["summary"]!["message_count"]!);
+        foreach (var leak in new[] { "acme", "secret", "plan" }) Assert.DoesNotContain(leak, theirs.ToJsonString(), StringComparison.Ordinal);
+        var (logged, globexMessage) = await As(_globex, HttpMethod.Post, "/api/v1/sessions/shared-1/messages",
+            """{"id": "m-1", "sender_type": "agent", "channel": "sms", "content": "globex words", "provider_message_id": "SM-1"}""");
+        Assert.Equal(HttpStatusCode.Created, logged);
+        Assert.Equal("globex words", (string?)globexMessage!["content"]);
 
-        // The stored session is as acme left it, and still acme's.
-        var stored = (await As(_acme, HttpMethod.Get, "/api/v1/sessions/shared-1")).Body!;
-        Assert.Equal("acme secret title", (string?)stored["title"]);
-        Assert.Equal("acme", (string?)stored["tenant"]);
-        Assert.Equal(1, (int)stored["summary"]!["message_count"]!);
+        // Each tenant's provider callback reaches its own message only.
+        var (_, report) = await As(_globex, HttpMethod.Post, "/api/v1/status-reports", """{"reports": [{"provider_message_id": "SM-1", "status": "delivered"}]}""");
+        Assert.Equal("applied", (string?)report!["results"]![0]!["outcome"]);
+        Assert.Equal("delivered", (string?)(await As(_globex, HttpMethod.Get, "/api/v1/messages/m-1")).Body!["status"]);
+        var acmeNow = (await As(_acme, HttpMethod.Get, "/api/v1/messages/m-1")).Body!;
+        Assert.Equal("pending", (string?)acmeNow["status"]);
+        Assert.Equal("acme words", (string?)acmeNow["content"]);
+        Assert.Equal((string?)acmeMessage["created_at"], (string?)acmeNow["created_at"]);
+        var acmeSession = (await As(_acme, HttpMethod.Get, "/api/v1/sessions/shared-1")).Body!;
+        Assert.Equal("acme secret title", (string?)acmeSession["title"]);
+        Assert.Equal(1, (int)acmeSession["summary"]!["message_count"]!);
+
+        // An admin: an id held by several tenants is a 409 naming them, found with ?tenant=T.
+        var (ambiguous, problem) = await As(_admin, HttpMethod.Get, "/api/v1/sessions/shared-1");
+        Assert.Equal(HttpStatusCode.Conflict, ambiguous);
+        Assert.Contains("'acme'", (string?)problem!["detail"], StringComparison.Ordinal);
+        Assert.Contains("'globex'", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, (await As(_admin, HttpMethod.Get, "/api/v1/messages/m-1")).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await As(_admin, HttpMethod.Post, "/api/v1/messages/m-1/status", """{"status": "read"}""")).Status);
+        var (_, adminBatch) = await As(_admin, HttpMethod.Post, "/api/v1/status-reports", """{"reports": [{"provider_message_id": "SM-1", "status": "read"}]}""");
+        Assert.Equal(409, (int)adminBatch!["results"]![0]!["error"]!["status"]!);
+        Assert.Equal("acme secret title", (string?)(await As(_admin, HttpMethod.Get, "/api/v1/sessions/shared-1?tenant=acme")).Body!["title"]);
+        Assert.Equal("globex words", (string?)(await As(_admin, HttpMethod.Get, "/api/v1/messages/m-1?tenant=globex")).Body!["content"]);
+        Assert.Equal(2, (int)(await As(_admin, HttpMethod.Get, "/api/v1/sessions")).Body!["total"]!);
+        Assert.Equal(1, (int)(await As(_admin, HttpMethod.Get, "/api/v1/sessions?tenant=globex")).Body!["total"]!);
+
+        // A tenant key cannot borrow ?tenant= to look elsewhere; nothing the ambiguous admin calls tried changed anything.
+        Assert.Equal("acme words", (string?)(await As(_acme, HttpMethod.Get, "/api/v1/messages/m-1?tenant=globex")).Body!["content"]);
+        Assert.Equal("pending", (string?)(await As(_acme, HttpMethod.Get, "/api/v1/messages/m-1")).Body!["status"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await As(_admin, HttpMethod.Delete, "/api/v1/sessions/shared-1?tenant=globex")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await As(_globex, HttpMethod.Get, "/api/v1/sessions/shared-1")).Status);
-
-        // Acme's own retry is still the idempotent 200, and an admin sees the stored session.
-        Assert.Equal(HttpStatusCode.OK, (await As(_acme, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1"}""")).Status);
-        var admin = await As(_admin, HttpMethod.Post, "/api/v1/sessions", """{"id": "shared-1"}""");
-        Assert.Equal(HttpStatusCode.OK, admin.Status);
-        Assert.Equal("acme", (string?)admin.Body!["tenant"]);
+        Assert.Equal("acme secret title", (string?)(await As(_admin, HttpMethod.Get, "/api/v1/sessions/shared-1")).Body!["title"]);
     }
 }

@@ -40,14 +40,16 @@ public class DbCommandTests : IDisposable
         Assert.Equal(Enumerable.Range(1, Head), history.Select(h => h.GetProperty("version").GetInt32()));
         Assert.All(history, h => Assert.Equal("applied", h.GetProperty("state").GetString()));
 
-        // v3 drops a table on the way down: destructive, so it needs consent.
-        (exit, _, stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "2");
+        // v4 drops columns and v3 a table on the way down: destructive, so it needs consent.
+        (exit, _, stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "3");
         Assert.Equal(2, exit);
         Assert.Contains("drops table parley_api_keys", stderr);
-        (exit, _, _) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "2", "--allow-destructive");
+        Assert.Contains("drops column parley_messages.tenant_key", stderr);
+        (exit, _, _) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "3", "--allow-destructive");
         Assert.Equal(0, exit);
         Assert.Equal(0, _db.Scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' OR name = 'parley_api_keys'"));
-        Assert.Equal(Head - 2, _db.Scalar("SELECT max(version) FROM parley_schema_history"));
+        Assert.Equal(0, _db.Scalar("SELECT count(*) FROM pragma_table_info('parley_messages') WHERE name = 'tenant_key'"));
+        Assert.Equal(Head - 3, _db.Scalar("SELECT max(version) FROM parley_schema_history"));
     }
 
     [Theory]

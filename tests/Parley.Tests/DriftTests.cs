@@ -38,7 +38,7 @@ public class DriftTests : IDisposable
         Assert.Equal(
         [
             "parley_messages: index ix_parley_messages_status missing (declared in v1); run `parley db repair`",
-            "parley_messages: trigger trg_parley_messages_updated_at missing (declared in v2); run `parley db repair`",
+            "parley_messages: trigger trg_parley_messages_updated_at missing (declared in v4); run `parley db repair`",
         ], Verify());
         _db.Runner().Repair();
         Assert.Empty(Verify());

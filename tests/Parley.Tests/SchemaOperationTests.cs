@@ -114,18 +114,19 @@ public class SchemaOperationTests : IDisposable
     {
         await _db.SeedAsync(20);
         var table = new TableDef("parley_test_notes",
-            [Col("id", ColumnType.Serial, nullable: false), Col("message_id", ColumnType.Text, 64, nullable: false), Col("note", ColumnType.LongText)],
+            [Col("id", ColumnType.Serial, nullable: false), Col("message_id", ColumnType.Text, 64, nullable: false), Col("note", ColumnType.LongText),
+             Col("tenant_key", ColumnType.Text, 128, nullable: false, def: DefaultValue.Of(""))],
             ["id"], []);
         UpAndDown("parley_messages",
         [
             new CreateTable(table),
-            new CreateIndex(new IndexDef("ix_parley_test_notes_message", "parley_test_notes", ["message_id"])),
-            new AddForeignKey("parley_test_notes", new ForeignKeyDef(["message_id"], "parley_messages", ["id"], CascadeDelete: true)),
+            new CreateIndex(new IndexDef("ix_parley_test_notes_message", "parley_test_notes", ["tenant_key", "message_id"])),
+            new AddForeignKey("parley_test_notes", new ForeignKeyDef(["tenant_key", "message_id"], "parley_messages", ["tenant_key", "id"], CascadeDelete: true)),
             new CreateIndex(new IndexDef("ix_parley_messages_template", "parley_messages", ["template", "created_at"])),
         ], () =>
         {
-            _db.Exec("INSERT INTO parley_test_notes (message_id, note) SELECT id, 'n' FROM parley_messages LIMIT 5");
-            Assert.Equal(1, _db.Scalar("SELECT count(*) FROM pragma_foreign_key_list('parley_test_notes')"));
+            _db.Exec("INSERT INTO parley_test_notes (tenant_key, message_id, note) SELECT tenant_key, id, 'n' FROM parley_messages LIMIT 5");
+            Assert.Equal(2, _db.Scalar("SELECT count(*) FROM pragma_foreign_key_list('parley_test_notes')"));
             Assert.Equal(1, _db.Scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'ix_parley_messages_template'"));
         }, destructive: false);
         Assert.Equal(0, _db.Scalar("SELECT count(*) FROM sqlite_schema WHERE name IN ('parley_test_notes', 'ix_parley_messages_template')"));
@@ -172,11 +173,12 @@ public class SchemaOperationTests : IDisposable
     public async Task a_rebuild_that_would_break_a_foreign_key_changes_nothing()
     {
         await _db.SeedAsync(10);
-        var table = new TableDef("parley_test_refs", [Col("id", ColumnType.Serial, nullable: false), Col("message_id", ColumnType.Text, 64)], ["id"], []);
+        var table = new TableDef("parley_test_refs", [Col("id", ColumnType.Serial, nullable: false), Col("message_id", ColumnType.Text, 64),
+            Col("tenant_key", ColumnType.Text, 128, nullable: false, def: DefaultValue.Of(""))], ["id"], []);
         _db.Runner(SchemaFixture.With(new CreateTable(table))).Migrate();
         _db.Exec("INSERT INTO parley_test_refs (message_id) VALUES ('no-such-message')");
         var head = SchemaFixture.With(new CreateTable(table));
-        var v5 = Migration.Reversible(Head + 2, "add fk", [new AddForeignKey("parley_test_refs", new ForeignKeyDef(["message_id"], "parley_messages", ["id"], false))],
+        var v5 = Migration.Reversible(Head + 2, "add fk", [new AddForeignKey("parley_test_refs", new ForeignKeyDef(["tenant_key", "message_id"], "parley_messages", ["tenant_key", "id"], false))],
             SchemaState.At(head, Head + 1));
         var e = Assert.Throws<ParleyException>(() => _db.Runner([.. head, v5]).Migrate());
         Assert.Contains("would break 1 foreign key", e.Message);

@@ -44,7 +44,7 @@ public class SchemaTests
     {
         await using var t = await TempLedger.OpenAsync();
         using var conn = t.Raw();
-        foreach (var table in ParleySchema.Migrations.SelectMany(m => m.Up).OfType<CreateTable>().Select(c => c.Table))
+        foreach (var table in SchemaState.At(ParleySchema.Migrations, ParleySchema.Head).Tables)
         {
             using var cmd = conn.CreateCommand();
             cmd.CommandText = $"SELECT name, type, \"notnull\" FROM pragma_table_info('{table.Name}')";

@@ -15,12 +15,12 @@ internal static class MessagesApi
         api.MapPost("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
         {
             var bytes = await RequestBody.ReadBytesAsync(ctx.Request, RequestBody.Batch);
-            if (!await ctx.Caller().MayUse(ledger, id)) return SessionNotFound(id);
+            var view = ctx.LedgerFor(ledger);
             // One message deserializes straight from the bytes; only a batch goes through a document.
             if (RequestBody.FirstProperty(bytes) != "messages")
             {
                 var one = RequestBody.As<NewMessage>(bytes);
-                var single = await ledger.LogMessageAsync(id, one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
+                var single = await view.LogMessageAsync(id, one.Source is null ? one with { Source = "api" } : one, ctx.RequestAborted);
                 if (single.Spooled) return ParleyJson.Spooled(single.Message);
                 return Results.Json(single.Message, ParleyJson.Options, statusCode: single.Created ? 201 : 200);
             }
@@ -30,7 +30,7 @@ internal static class MessagesApi
                 if (body.Count != 1) throw new ArgumentException("a batch body holds only \"messages\".", body.Select(p => p.Key).First(k => k != "messages"));
                 if (list is not JsonArray array) throw new ArgumentException("messages must be an array.", "messages");
                 var messages = array.Select((m, i) => RequestBody.As<NewMessage>(m, $"messages[{i}]") is var nm && nm.Source is null ? nm with { Source = "api" } : nm).ToList();
-                var logged = await ledger.LogMessagesAsync(id, messages, ctx.RequestAborted);
+                var logged = await view.LogMessagesAsync(id, messages, ctx.RequestAborted);
                 if (logged[0].Spooled) return ParleyJson.Spooled(new MessagesBody([.. logged.Select(l => l.Message)]));
                 return Results.Json(new MessagesBody([.. logged.Select(l => l.Message)]), ParleyJson.Options, statusCode: logged.Any(l => l.Created) ? 201 : 200);
             }
@@ -42,19 +42,18 @@ internal static class MessagesApi
             var q = new QueryArgs(ctx.Request.Query);
             var order = q.String("order") ?? "asc";
             if (order is not ("asc" or "desc")) throw new ArgumentException($"order must be asc or desc; got '{order}'.", "order");
-            if (await ctx.Caller().Session(ledger, id) is null) return SessionNotFound(id);
-            var page = await ledger.GetTranscriptAsync(id, new TranscriptQuery { Cursor = q.String("cursor"), Limit = q.Int("limit", 50), Descending = order == "desc" }, ctx.RequestAborted);
+            var page = await ctx.LedgerFor(ledger).GetTranscriptAsync(id, new TranscriptQuery { Cursor = q.String("cursor"), Limit = q.Int("limit", 50), Descending = order == "desc" }, ctx.RequestAborted);
             return Results.Json(page, ParleyJson.Options);
         }).WithTags("messages").Produces<CursorPage<Message>>();
 
         api.MapGet("/messages/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.Caller().Message(ledger, id) is { } message ? Results.Json(message, ParleyJson.Options) : MessageNotFound(id))
+            await ctx.LedgerFor(ledger).GetMessageAsync(id, ctx.RequestAborted) is { } message ? Results.Json(message, ParleyJson.Options) : MessageNotFound(id))
             .WithTags("messages").Produces<Message>();
 
         api.MapGet("/messages", async (HttpContext ctx, Ledger ledger) =>
         {
             var q = new QueryArgs(ctx.Request.Query);
-            var page = await ledger.SearchMessagesAsync(new MessageQuery
+            var page = await ctx.LedgerFor(ledger).SearchMessagesAsync(new MessageQuery
             {
                 Status = q.Enum<MessageStatus>("status"),
                 Channel = q.String("channel"),
@@ -64,7 +63,6 @@ internal static class MessagesApi
                 Until = q.Time("until"),
                 Cursor = q.String("cursor"),
                 Limit = q.Int("limit", 50),
-                Tenant = ctx.Caller().Tenant,
             }, ctx.RequestAborted);
             return Results.Json(page, ParleyJson.Options);
         }).WithTags("messages").Produces<CursorPage<Message>>();
@@ -72,8 +70,7 @@ internal static class MessagesApi
         api.MapPost("/messages/{id}/status", async (string id, HttpContext ctx, Ledger ledger) =>
         {
             var report = await RequestBody.ReadAsync<StatusReport>(ctx.Request);
-            if (!await ctx.Caller().MayReport(ledger, id)) return MessageNotFound(id);
-            var result = await ledger.ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
+            var result = await ctx.LedgerFor(ledger).ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
             if (result.Outcome == ReportOutcome.Spooled) return ParleyJson.Spooled(new StatusResultBody(null, result.Outcome));
             return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
         }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>().Produces<StatusResultBody>(202);
@@ -84,7 +81,7 @@ internal static class MessagesApi
             if (body.Count != 1 || body["reports"] is not JsonArray reports)
                 throw new ArgumentException("the body must be {\"reports\": [...]}.", "reports");
             if (reports.Count is 0 or > Ledger.MaxBatch) throw new ArgumentException($"reports must hold 1 to {Ledger.MaxBatch} reports; got {reports.Count}.", "reports");
-            var caller = ctx.Caller();
+            var view = ctx.LedgerFor(ledger);
             var results = new object?[reports.Count];
             var keyed = new List<(int Index, KeyedStatusReport Report)>();
             for (var i = 0; i < reports.Count; i++)
@@ -97,7 +94,6 @@ internal static class MessagesApi
                     copy.Remove("message_id");
                     var report = RequestBody.As<StatusReport>(copy, $"reports[{i}]");
                     report = report with { Source = report.Source ?? "webhook" };
-                    if (caller.Tenant is not null) messageId = await ScopeAsync(caller, ledger, messageId, report);
                     keyed.Add((i, new KeyedStatusReport { MessageId = messageId, Report = report }));
                 }
                 catch (Exception e) when (e is ArgumentException or JsonException)
@@ -107,7 +103,7 @@ internal static class MessagesApi
             }
             if (keyed.Count > 0)
             {
-                var applied = await ledger.ReportStatusesAsync([.. keyed.Select(k => k.Report)], ctx.RequestAborted);
+                var applied = await view.ReportStatusesAsync([.. keyed.Select(k => k.Report)], ctx.RequestAborted);
                 for (var k = 0; k < keyed.Count; k++)
                 {
                     var r = applied[k];
@@ -119,21 +115,6 @@ internal static class MessagesApi
         }).WithTags("status").Produces<BatchResultsBody>().Produces<BatchResultsBody>(202);
 
         return api;
-    }
-
-    /// <summary>For a tenant key, a report must name a message of that tenant; one keyed by a provider id is resolved
-    /// within the tenant (it is not parked, since parked reports are not yet kept per tenant).</summary>
-    private static async Task<string> ScopeAsync(Caller caller, Ledger ledger, string? messageId, StatusReport report)
-    {
-        if (messageId is not null)
-            return await caller.Message(ledger, messageId) is not null ? messageId : throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
-        var found = await ledger.SearchMessagesAsync(new MessageQuery { ProviderMessageId = report.ProviderMessageId, Channel = report.Channel, Tenant = caller.Tenant, Limit = 2 });
-        return found.Items.Count switch
-        {
-            1 => found.Items[0].Id,
-            0 => throw new ParleyNotFoundException($"no message of this tenant carries provider id '{report.ProviderMessageId}'.", "provider_message_id"),
-            _ => throw new ArgumentException($"provider id '{report.ProviderMessageId}' is carried by messages on several channels; give the channel.", "channel"),
-        };
     }
 
     private static IResult SessionNotFound(string id) => Problems.NotFound($"session '{id}' does not exist.");

@@ -16,7 +16,9 @@ internal static class SessionsApi
         group.MapPost("", async (HttpContext ctx, Ledger ledger) =>
         {
             var body = await RequestBody.ReadAsync<NewSession>(ctx.Request);
-            var result = await ledger.CreateSessionAsync(body with { Tenant = ctx.Caller().TenantFor(body.Tenant) }, ctx.RequestAborted);
+            // A tenant key's sessions are its tenant's, whatever the body said.
+            var view = ctx.LedgerFor(ledger);
+            var result = await view.CreateSessionAsync(ctx.Caller().Tenant is null ? body : body with { Tenant = null }, ctx.RequestAborted);
             if (result.Spooled) return ParleyJson.Spooled(result.Session);
             return Results.Json(result.Session, ParleyJson.Options, statusCode: result.Created ? 201 : 200);
         }).Accepts<NewSession>("application/json").Produces<Session>(201).Produces<Session>(200).Produces<Session>(202);
@@ -24,7 +26,7 @@ internal static class SessionsApi
         group.MapGet("", async (HttpContext ctx, Ledger ledger) =>
         {
             var q = new QueryArgs(ctx.Request.Query);
-            var page = await ledger.ListSessionsAsync(new SessionQuery
+            var page = await ctx.LedgerFor(ledger).ListSessionsAsync(new SessionQuery
             {
                 Page = q.Int("page", 1),
                 PerPage = q.Int("per_page", 20),
@@ -34,13 +36,12 @@ internal static class SessionsApi
                 Text = q.String("q"),
                 Since = q.Time("since"),
                 Until = q.Time("until"),
-                Tenant = ctx.Caller().Tenant,
             }, ctx.RequestAborted);
             return Results.Json(PageBody.Of(page), ParleyJson.Options);
         }).Produces<PageBody>();
 
         group.MapGet("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.Caller().Session(ledger, id) is { } session ? Results.Json(session, ParleyJson.Options) : NotFound(id))
+            await ctx.LedgerFor(ledger).GetSessionAsync(id, ctx.RequestAborted) is { } session ? Results.Json(session, ParleyJson.Options) : NotFound(id))
             .Produces<Session>();
 
         group.MapPatch("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
@@ -59,25 +60,23 @@ internal static class SessionsApi
                     _ => throw new ArgumentException($"{name} cannot be changed; PATCH takes title and metadata.", name),
                 };
             }
-            if (await ctx.Caller().Session(ledger, id) is null) return NotFound(id);
-            return Results.Json(await ledger.UpdateSessionAsync(id, patch, ctx.RequestAborted), ParleyJson.Options);
+            return Results.Json(await ctx.LedgerFor(ledger).UpdateSessionAsync(id, patch, ctx.RequestAborted), ParleyJson.Options);
         }).Produces<Session>();
 
         group.MapPost("/{id}/end", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.Caller().Session(ledger, id) is null ? NotFound(id) : Results.Json(await ledger.EndSessionAsync(id, null, ctx.RequestAborted), ParleyJson.Options))
+            Results.Json(await ctx.LedgerFor(ledger).EndSessionAsync(id, null, ctx.RequestAborted), ParleyJson.Options))
             .Produces<Session>();
 
         group.MapDelete("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.Caller().Session(ledger, id) is not null && await ledger.DeleteSessionAsync(id, ctx.RequestAborted) ? Results.NoContent() : NotFound(id))
+            await ctx.LedgerFor(ledger).DeleteSessionAsync(id, ctx.RequestAborted) ? Results.NoContent() : NotFound(id))
             .Produces(204);
 
         group.MapPost("/{id}/read", async (string id, HttpContext ctx, Ledger ledger) =>
         {
             var body = await RequestBody.ReadAsync<ReadMarkerBody>(ctx.Request);
-            if (!await ctx.Caller().MayUse(ledger, id)) return NotFound(id);
             // Required: a marker moved for the wrong reader marks the other side's messages read.
             var reader = body.Reader ?? throw new ArgumentException("reader is required: agent or user.", "reader");
-            var marked = await ledger.MarkReadAsync(id, new ReadMarker { Reader = reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
+            var marked = await ctx.LedgerFor(ledger).MarkReadAsync(id, new ReadMarker { Reader = reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
             return Results.Json(new MarkedBody(marked), ParleyJson.Options);
         }).Accepts<ReadMarkerBody>("application/json").Produces<MarkedBody>();
 

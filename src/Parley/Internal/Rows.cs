@@ -9,6 +9,8 @@ internal sealed class SessionRow
     public required string Kind;
     public string? Title;
     public string? Tenant;
+    /// <summary>The namespace of the session's id (and of its messages' ids): the tenant, or <c>""</c> for none.</summary>
+    public string TenantKey => Tenant ?? "";
     public string? UserAccount;
     public SessionStatus Status;
     public DateTimeOffset StartedAt;
@@ -31,6 +33,8 @@ internal sealed class MessageRow
 {
     public required string Id;
     public required string SessionId;
+    /// <summary>The session's <see cref="SessionRow.TenantKey"/>.</summary>
+    public string TenantKey = "";
     public long SessionSeq;
     public string? IdempotencyKey;
     public Direction Direction;
@@ -56,6 +60,7 @@ internal sealed class EventRow
 {
     public long Id;
     public required string MessageId;
+    public string TenantKey = "";
     public MessageStatus Status;
     public DateTimeOffset OccurredAt;
     public DateTimeOffset RecordedAt;
@@ -72,6 +77,9 @@ internal sealed class ParkedRow
     public long Id;
     public required string ProviderMessageId;
     public string? Channel;
+    /// <summary>The tenant key of the caller that reported it; null when an unscoped caller did (any tenant's message
+    /// takes it).</summary>
+    public string? TenantKey;
     public MessageStatus Status;
     public DateTimeOffset OccurredAt;
     public DateTimeOffset ReceivedAt;

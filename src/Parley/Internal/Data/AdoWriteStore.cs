@@ -22,13 +22,19 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
 
     protected SqlFlavor Flavor => flavor;
 
-    private readonly string _eventExists = "SELECT 1 FROM parley_message_events WHERE message_id = @p0 AND status = @p1 AND occurred_at = @p2 AND " +
+    // Every id is looked up within its tenant's namespace (tenant_key, docs/security.md "Tenants"), except by the
+    // *Named queries, which answer every tenant's rows for a caller not confined to one.
+    private readonly string _eventExists = "SELECT 1 FROM parley_message_events WHERE tenant_key = @p4 AND message_id = @p0 AND status = @p1 AND occurred_at = @p2 AND " +
                                            flavor.NullSafeEquals("error_code", "@p3");
-    private readonly string _loadSession = $"SELECT {SessionColumns} FROM parley_sessions WHERE id = @p0{flavor.ForUpdate}";
-    private readonly string _findMessage = $"SELECT {MessageColumns} FROM parley_messages WHERE id = @p0{flavor.ForUpdate}";
-    private readonly string _findByKey = $"SELECT {MessageColumns} FROM parley_messages WHERE session_id = @p0 AND idempotency_key = @p1{flavor.ForUpdate}";
-    private readonly string _findByProviderAny = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0{flavor.ForUpdate}";
-    private readonly string _findByProvider = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0 AND channel = @p1{flavor.ForUpdate}";
+    private readonly string _loadSession = $"SELECT {SessionColumns} FROM parley_sessions WHERE tenant_key = @p0 AND id = @p1{flavor.ForUpdate}";
+    private readonly string _loadSessionsNamed = $"SELECT {SessionColumns} FROM parley_sessions WHERE id = @p0 ORDER BY tenant_key{flavor.ForUpdate}";
+    private readonly string _findMessage = $"SELECT {MessageColumns} FROM parley_messages WHERE tenant_key = @p0 AND id = @p1{flavor.ForUpdate}";
+    private readonly string _findMessagesNamed = $"SELECT {MessageColumns} FROM parley_messages WHERE id = @p0 ORDER BY tenant_key{flavor.ForUpdate}";
+    private readonly string _findByKey = $"SELECT {MessageColumns} FROM parley_messages WHERE tenant_key = @p0 AND session_id = @p1 AND idempotency_key = @p2{flavor.ForUpdate}";
+    private readonly string _findByProviderAny = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0 ORDER BY tenant_key, channel{flavor.ForUpdate}";
+    private readonly string _findByProvider = $"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id = @p0 AND channel = @p1 ORDER BY tenant_key{flavor.ForUpdate}";
+    private readonly string _findByProviderIn = $"SELECT {MessageColumns} FROM parley_messages WHERE tenant_key = @p1 AND provider_message_id = @p0 ORDER BY channel{flavor.ForUpdate}";
+    private readonly string _findByProviderOn = $"SELECT {MessageColumns} FROM parley_messages WHERE tenant_key = @p2 AND provider_message_id = @p0 AND channel = @p1{flavor.ForUpdate}";
 
     protected DbCommand Cmd(string sql, params object?[] values)
     {
@@ -183,17 +189,19 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     }
 
     // No Flush: nothing buffered changes a session row (a transaction writes its sessions back only at its end).
-    public override SessionRow? LoadSession(string id)
+    public override SessionRow? LoadSession(string tenantKey, string id)
     {
-        using var r = Cmd(_loadSession, id).ExecuteReader();
+        using var r = Cmd(_loadSession, tenantKey, id).ExecuteReader();
         return r.Read() ? Session(r) : null;
     }
+
+    public override List<SessionRow> LoadSessionsNamed(string id) => ReadAll(Cmd(_loadSessionsNamed, id), r => Session(r));
 
     public override List<SessionRow> LoadSessions(IReadOnlyList<string> ids)
     {
         if (!PrefetchReads) return [];
         var rows = new List<SessionRow>(ids.Count);
-        // Locked in the order of the id index, the same in every process.
+        // Every tenant's session with each id, locked in the order of the id index, the same in every process.
         foreach (var chunk in ids.Chunk(500))
         {
             using var cmd = Uncached($"SELECT {SessionColumns} FROM parley_sessions WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
@@ -203,26 +211,27 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     }
 
     public override void InsertSession(SessionRow s) => Exec(
-        $"INSERT INTO parley_sessions ({SessionColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16, @p17)",
+        $"INSERT INTO parley_sessions ({SessionColumns}, tenant_key) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16, @p17, @p18)",
         s.Id, s.Kind, s.Title, s.Tenant, s.UserAccount, WireNames.Of(s.Status), s.StartedAt, s.EndedAt, s.UpdatedAt,
         new JsonText(s.MetadataJson), s.MessageCount, s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq,
-        s.UnreadForAgent, s.UnreadForUser);
+        s.UnreadForAgent, s.UnreadForUser, s.TenantKey);
 
     public override void UpdateSession(SessionRow s) => Defer(
         "UPDATE parley_sessions SET title = @p1, status = @p2, ended_at = @p3, updated_at = @p4, metadata = @p5, message_count = @p6, " +
         "first_message_at = @p7, last_message_at = @p8, last_seq = @p9, agent_read_seq = @p10, user_read_seq = @p11, " +
-        "unread_for_agent = @p12, unread_for_user = @p13 WHERE id = @p0",
+        "unread_for_agent = @p12, unread_for_user = @p13 WHERE tenant_key = @p14 AND id = @p0",
         s.Id, s.Title, WireNames.Of(s.Status), s.EndedAt, s.UpdatedAt, new JsonText(s.MetadataJson), s.MessageCount,
-        s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq, s.UnreadForAgent, s.UnreadForUser);
+        s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq, s.UnreadForAgent, s.UnreadForUser, s.TenantKey);
 
-    public override bool DeleteSession(string id)
+    public override bool DeleteSession(string tenantKey, string id)
     {
         Forget();
         Flush();
-        return Exec("DELETE FROM parley_sessions WHERE id = @p0", id) > 0;
+        return Exec("DELETE FROM parley_sessions WHERE tenant_key = @p0 AND id = @p1", tenantKey, id) > 0;
     }
 
-    public override void AddFacet(string sessionId, string facet, string value, long delta) => Defer(flavor.UpsertFacet, sessionId, facet, value, delta);
+    public override void AddFacet(string tenantKey, string sessionId, string facet, string value, long delta) =>
+        Defer(flavor.UpsertFacet, tenantKey, sessionId, facet, value, delta);
 
     public override void AddFacets(IReadOnlyList<FacetDelta> deltas)
     {
@@ -232,13 +241,16 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
             return;
         }
         foreach (var chunk in deltas.Chunk(250))
-            Defer(flavor.UpsertFacets(chunk.Length), [.. chunk.SelectMany(d => (object?[])[d.SessionId, d.Facet, d.Value, d.Delta])]);
+            Defer(flavor.UpsertFacets(chunk.Length), [.. chunk.SelectMany(d => (object?[])[d.TenantKey, d.SessionId, d.Facet, d.Value, d.Delta])]);
     }
 
-    // What Prefetch loaded, kept current by this transaction's own writes and dropped when it ends.
-    private readonly Dictionary<string, MessageRow> _cached = new(StringComparer.Ordinal);
+    // What Prefetch loaded, kept current by this transaction's own writes and dropped when it ends. Rows are kept by
+    // id (every tenant's row with that id); _idsCached are the ids whose rows of every tenant were loaded, the others
+    // only answer for the tenant they were written in.
+    private readonly Dictionary<string, List<MessageRow>> _cached = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _idsCached = new(StringComparer.Ordinal);
     private readonly HashSet<string> _providersCached = new(StringComparer.Ordinal);
-    private readonly HashSet<(string, MessageStatus, DateTimeOffset, string?)> _eventKeys = [];
+    private readonly HashSet<(string, string, MessageStatus, DateTimeOffset, string?)> _eventKeys = [];
     private readonly HashSet<string> _eventsCached = new(StringComparer.Ordinal);
 
     /// <summary>Whether <see cref="Prefetch"/> loads anything: worth it where every read is a network round trip.</summary>
@@ -249,8 +261,11 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         if (!PrefetchReads || messageIds.Count + providerIds.Count < 2) return;
         Flush();
         using var planned = PlanEachQuery();
-        foreach (var chunk in messageIds.Where(id => !_cached.ContainsKey(id)).Chunk(500))
+        foreach (var chunk in messageIds.Where(id => !_idsCached.Contains(id)).Chunk(500))
+        {
             Load($"SELECT {MessageColumns} FROM parley_messages WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
+            _idsCached.UnionWith(chunk);
+        }
         foreach (var chunk in providerIds.Where(p => !_providersCached.Contains(p)).Chunk(500))
         {
             Load($"SELECT {MessageColumns} FROM parley_messages WHERE provider_message_id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
@@ -258,9 +273,9 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         }
         foreach (var chunk in _cached.Keys.Where(id => !_eventsCached.Contains(id)).ToList().Chunk(500))
         {
-            using var cmd = Uncached($"SELECT message_id, status, occurred_at, error_code FROM parley_message_events WHERE message_id IN ({Params(chunk.Length)})", chunk);
+            using var cmd = Uncached($"SELECT tenant_key, message_id, status, occurred_at, error_code FROM parley_message_events WHERE message_id IN ({Params(chunk.Length)})", chunk);
             using var r = cmd.ExecuteReader();
-            while (r.Read()) _eventKeys.Add((r.GetString(0), WireNames.Status(r.GetString(1)), TimeAt(r, 2), Str(r, 3)));
+            while (r.Read()) _eventKeys.Add((r.GetString(0), r.GetString(1), WireNames.Status(r.GetString(2)), TimeAt(r, 3), Str(r, 4)));
             _eventsCached.UnionWith(chunk);
         }
     }
@@ -272,10 +287,21 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     private void Load(string sql, string[] values)
     {
         using var cmd = Uncached(sql, values);
-        foreach (var m in ReadAll(cmd, r => Message(r))) _cached.TryAdd(m.Id, m);
+        foreach (var m in ReadAll(cmd, r => Message(r)))
+        {
+            var rows = Rows(m.Id);
+            if (!rows.Exists(x => x.TenantKey == m.TenantKey)) rows.Add(m);
+        }
     }
 
-    private static string Params(int n) => string.Join(", ", Enumerable.Range(0, n).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture)));
+    private List<MessageRow> Rows(string id)
+    {
+        if (!_cached.TryGetValue(id, out var rows)) _cached[id] = rows = new List<MessageRow>(1);
+        return rows;
+    }
+
+    private static string Params(int n, int from = 0) =>
+        string.Join(", ", Enumerable.Range(from, n).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture)));
 
     private DbCommand Uncached(string sql, object?[] values)
     {
@@ -288,55 +314,78 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     /// <summary>Keeps a prefetched view current with a row this transaction wrote.</summary>
     protected void Remember(MessageRow m)
     {
-        if (_cached.Count > 0 || _providersCached.Count > 0) _cached[m.Id] = m;
+        if (_cached.Count == 0 && _providersCached.Count == 0) return;
+        var rows = Rows(m.Id);
+        var i = rows.FindIndex(x => x.TenantKey == m.TenantKey);
+        if (i >= 0) rows[i] = m;
+        else rows.Add(m);
     }
 
     private void Forget()
     {
         _cached.Clear();
+        _idsCached.Clear();
         _providersCached.Clear();
         _eventKeys.Clear();
         _eventsCached.Clear();
     }
 
-    public override MessageRow? FindMessage(string id)
+    public override MessageRow? FindMessage(string tenantKey, string id)
     {
-        if (_cached.TryGetValue(id, out var known)) return known;
+        if (_cached.TryGetValue(id, out var known))
+        {
+            if (known.Find(m => m.TenantKey == tenantKey) is { } row) return row;
+            if (_idsCached.Contains(id)) return null;
+        }
         Flush();
-        using var r = Cmd(_findMessage, id).ExecuteReader();
+        using var r = Cmd(_findMessage, tenantKey, id).ExecuteReader();
         return r.Read() ? Message(r) : null;
     }
 
-    public override MessageRow? FindMessageByKey(string sessionId, string idempotencyKey)
+    public override List<MessageRow> FindMessagesNamed(string id)
+    {
+        if (_idsCached.Contains(id)) return [.. _cached.GetValueOrDefault(id) ?? []];
+        Flush();
+        return ReadAll(Cmd(_findMessagesNamed, id), r => Message(r));
+    }
+
+    public override MessageRow? FindMessageByKey(string tenantKey, string sessionId, string idempotencyKey)
     {
         Flush();
-        using var r = Cmd(_findByKey, sessionId, idempotencyKey).ExecuteReader();
+        using var r = Cmd(_findByKey, tenantKey, sessionId, idempotencyKey).ExecuteReader();
         return r.Read() ? Message(r) : null;
     }
 
-    public override List<MessageRow> FindMessagesByProvider(string providerMessageId, string? channel)
+    public override List<MessageRow> FindMessagesByProvider(string? tenantKey, string providerMessageId, string? channel)
     {
         if (_providersCached.Contains(providerMessageId))
-            return [.. _cached.Values.Where(m => m.ProviderMessageId == providerMessageId && (channel is null || m.Channel == channel))];
+        {
+            return [.. _cached.Values.SelectMany(rows => rows).Where(m => m.ProviderMessageId == providerMessageId
+                && (channel is null || m.Channel == channel) && (tenantKey is null || m.TenantKey == tenantKey))];
+        }
         Flush();
-        return channel is null
-            ? ReadAll(Cmd(_findByProviderAny, providerMessageId), r => Message(r))
-            : ReadAll(Cmd(_findByProvider, providerMessageId, channel), r => Message(r));
+        return (tenantKey, channel) switch
+        {
+            (null, null) => ReadAll(Cmd(_findByProviderAny, providerMessageId), r => Message(r)),
+            (null, _) => ReadAll(Cmd(_findByProvider, providerMessageId, channel), r => Message(r)),
+            (_, null) => ReadAll(Cmd(_findByProviderIn, providerMessageId, tenantKey), r => Message(r)),
+            _ => ReadAll(Cmd(_findByProviderOn, providerMessageId, channel, tenantKey), r => Message(r)),
+        };
     }
 
     public override void InsertMessage(MessageRow m)
     {
         var d = m.Delivery;
         Exec($"INSERT INTO parley_messages ({MessageColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, " +
-             "@p14, @p15, @p16, @p17, @p18, @p19, @p20, @p21, @p22, @p23, @p24, @p25, @p26, @p27)",
+             "@p14, @p15, @p16, @p17, @p18, @p19, @p20, @p21, @p22, @p23, @p24, @p25, @p26, @p27, @p28)",
             m.Id, m.SessionId, m.SessionSeq, m.IdempotencyKey, WireNames.Of(m.Direction), WireNames.Of(m.SenderType), m.SenderId, m.SenderName,
             m.Channel, m.Recipient, m.Template, m.Subject, m.Content, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt,
             d.CancelledAt, d.SentImplied, d.DeliveredImplied, m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt,
-            new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt);
+            new JsonText(m.MetadataJson), m.CreatedAt, m.UpdatedAt, m.TenantKey);
     }
 
-    // Keyed by message id: a message changed twice in one transaction is written once, in its last state.
-    private readonly Dictionary<string, MessageRow> _deliveries = new(StringComparer.Ordinal);
+    // Keyed by tenant and message id: a message changed twice in one transaction is written once, in its last state.
+    private readonly Dictionary<(string, string), MessageRow> _deliveries = [];
 
     /// <summary>From how many buffered delivery changes the engine writes them in one statement
     /// (<see cref="UpdateDeliveries"/>); below it, or never (the default), each is its own deferred UPDATE.</summary>
@@ -348,7 +397,7 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
     public override void UpdateDelivery(MessageRow m)
     {
         Remember(m);
-        _deliveries[m.Id] = m;
+        _deliveries[(m.TenantKey, m.Id)] = m;
     }
 
     private void FlushDeliveries()
@@ -364,32 +413,32 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         var d = m.Delivery;
         Defer("UPDATE parley_messages SET status = @p1, sent_at = @p2, delivered_at = @p3, read_at = @p4, failed_at = @p5, cancelled_at = @p6, " +
              "sent_implied = @p7, delivered_implied = @p8, provider_message_id = @p9, error_code = @p10, error_message = @p11, error_at = @p12, " +
-             "updated_at = @p13 WHERE id = @p0",
+             "updated_at = @p13 WHERE tenant_key = @p14 AND id = @p0",
             m.Id, WireNames.Of(d.Status), d.SentAt, d.DeliveredAt, d.ReadAt, d.FailedAt, d.CancelledAt, d.SentImplied, d.DeliveredImplied,
-            m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt);
+            m.ProviderMessageId, d.ErrorCode, d.ErrorMessage, d.ErrorAt, m.UpdatedAt, m.TenantKey);
     }
 
-    public override long? SeqOf(string sessionId, string messageId)
+    public override long? SeqOf(string tenantKey, string sessionId, string messageId)
     {
         Flush();
-        var v = Cmd("SELECT session_seq FROM parley_messages WHERE id = @p0 AND session_id = @p1", messageId, sessionId).ExecuteScalar();
+        var v = Cmd("SELECT session_seq FROM parley_messages WHERE tenant_key = @p2 AND id = @p0 AND session_id = @p1", messageId, sessionId, tenantKey).ExecuteScalar();
         return v is null or DBNull ? null : Convert.ToInt64(v, CultureInfo.InvariantCulture);
     }
 
-    public override List<MessageRow> MessagesBetween(string sessionId, long after, long upTo)
+    public override List<MessageRow> MessagesBetween(string tenantKey, string sessionId, long after, long upTo)
     {
         Flush();
-        return ReadAll(Cmd($"SELECT {MessageColumns} FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND session_seq <= @p2 " +
-                           "ORDER BY session_seq", sessionId, after, upTo), r => Message(r));
+        return ReadAll(Cmd($"SELECT {MessageColumns} FROM parley_messages WHERE tenant_key = @p3 AND session_id = @p0 AND session_seq > @p1 AND session_seq <= @p2 " +
+                           "ORDER BY session_seq", sessionId, after, upTo, tenantKey), r => Message(r));
     }
 
-    public override long CountUnread(string sessionId, Reader reader, long after)
+    public override long CountUnread(string tenantKey, string sessionId, Reader reader, long after)
     {
         Flush();
         var sql = reader == Reader.Agent
-            ? "SELECT count(*) FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND sender_type = 'user'"
-            : "SELECT count(*) FROM parley_messages WHERE session_id = @p0 AND session_seq > @p1 AND sender_type <> 'user'";
-        return Convert.ToInt64(Cmd(sql, sessionId, after).ExecuteScalar(), CultureInfo.InvariantCulture);
+            ? "SELECT count(*) FROM parley_messages WHERE tenant_key = @p2 AND session_id = @p0 AND session_seq > @p1 AND sender_type = 'user'"
+            : "SELECT count(*) FROM parley_messages WHERE tenant_key = @p2 AND session_id = @p0 AND session_seq > @p1 AND sender_type <> 'user'";
+        return Convert.ToInt64(Cmd(sql, sessionId, after, tenantKey).ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     public override List<MessageRow> OldestBefore(DateTimeOffset cutoff, int limit)
@@ -405,53 +454,56 @@ internal abstract class AdoWriteStore(SqlFlavor flavor) : WriteStore
         return Convert.ToInt64(Cmd("SELECT count(*) FROM parley_messages WHERE created_at < @p0", cutoff).ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    public override void DeleteMessage(string id)
+    public override void DeleteMessage(string tenantKey, string id)
     {
-        _cached.Remove(id);
-        Defer("DELETE FROM parley_messages WHERE id = @p0", id);
+        _cached.GetValueOrDefault(id)?.RemoveAll(m => m.TenantKey == tenantKey);
+        Defer("DELETE FROM parley_messages WHERE tenant_key = @p1 AND id = @p0", id, tenantKey);
     }
 
-    public override DateTimeOffset? FirstCreatedFrom(string sessionId, DateTimeOffset from)
+    public override DateTimeOffset? FirstCreatedFrom(string tenantKey, string sessionId, DateTimeOffset from)
     {
         Flush();
-        using var r = Cmd($"SELECT created_at FROM parley_messages{flavor.ByCreatedIndex} WHERE created_at >= @p1 AND {flavor.NotIndexed("session_id")} = @p0 ORDER BY created_at LIMIT 1",
-            sessionId, from).ExecuteReader();
+        using var r = Cmd($"SELECT created_at FROM parley_messages{flavor.ByCreatedIndex} WHERE created_at >= @p1 AND {flavor.NotIndexed("session_id")} = @p0 " +
+                          $"AND {flavor.NotIndexed("tenant_key")} = @p2 ORDER BY created_at LIMIT 1",
+            sessionId, from, tenantKey).ExecuteReader();
         return r.Read() ? Time(r, 0) : null;
     }
 
-    public override bool EventExists(string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)
+    public override bool EventExists(string tenantKey, string messageId, MessageStatus status, DateTimeOffset occurredAt, string? errorCode)
     {
-        if (_eventsCached.Contains(messageId)) return _eventKeys.Contains((messageId, status, occurredAt, errorCode));
+        if (_eventsCached.Contains(messageId)) return _eventKeys.Contains((tenantKey, messageId, status, occurredAt, errorCode));
         Flush();
-        return Cmd(_eventExists, messageId, WireNames.Of(status), occurredAt, errorCode).ExecuteScalar() is not (null or DBNull);
+        return Cmd(_eventExists, messageId, WireNames.Of(status), occurredAt, errorCode, tenantKey).ExecuteScalar() is not (null or DBNull);
     }
 
     public override void InsertEvent(EventRow e)
     {
         NoteEvent(e);
         Exec(
-        "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
-        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)",
+        "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome, tenant_key) " +
+        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10)",
         e.MessageId, WireNames.Of(e.Status), e.OccurredAt, e.RecordedAt, e.Source, e.ErrorCode, e.ErrorMessage, new JsonText(e.DetailJson),
-        e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome));
+        e.Outcome == ReportOutcome.Applied, WireNames.Of(e.Outcome), e.TenantKey);
     }
 
     /// <summary>Keeps a prefetched view of events current with one this transaction wrote.</summary>
     protected void NoteEvent(EventRow e)
     {
-        if (_eventsCached.Contains(e.MessageId)) _eventKeys.Add((e.MessageId, e.Status, e.OccurredAt, e.ErrorCode));
+        if (_eventsCached.Contains(e.MessageId)) _eventKeys.Add((e.TenantKey, e.MessageId, e.Status, e.OccurredAt, e.ErrorCode));
     }
 
     public override void Park(ParkedRow p) => Exec(
-        "INSERT INTO parley_parked_reports (provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail) " +
-        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)",
-        p.ProviderMessageId, p.Channel, WireNames.Of(p.Status), p.OccurredAt, p.ReceivedAt, p.Source, p.ErrorCode, p.ErrorMessage, new JsonText(p.DetailJson));
+        "INSERT INTO parley_parked_reports (provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail, tenant_key) " +
+        "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)",
+        p.ProviderMessageId, p.Channel, WireNames.Of(p.Status), p.OccurredAt, p.ReceivedAt, p.Source, p.ErrorCode, p.ErrorMessage, new JsonText(p.DetailJson),
+        p.TenantKey);
 
-    public override List<ParkedRow> TakeParked(string providerMessageId, string channel)
+    public override List<ParkedRow> TakeParked(string tenantKey, string providerMessageId, string channel)
     {
         Flush();
         var rows = ReadAll(Cmd($"SELECT {ParkedColumns} FROM parley_parked_reports WHERE provider_message_id = @p0 " +
-                               "AND (channel IS NULL OR channel = @p1) ORDER BY id", providerMessageId, channel), Parked);
+                               "AND (channel IS NULL OR channel = @p1) AND (tenant_key IS NULL OR tenant_key = @p2) ORDER BY id",
+                               providerMessageId, channel, tenantKey), Parked);
         foreach (var row in rows) Exec("DELETE FROM parley_parked_reports WHERE id = @p0", row.Id);
         return rows;
     }

@@ -11,17 +11,17 @@ internal static class RowReaders
     public const string MessageColumns =
         "id, session_id, session_seq, idempotency_key, direction, sender_type, sender_id, sender_name, channel, recipient, " +
         "template, subject, content, status, sent_at, delivered_at, read_at, failed_at, cancelled_at, sent_implied, " +
-        "delivered_implied, provider_message_id, error_code, error_message, error_at, metadata, created_at, updated_at";
+        "delivered_implied, provider_message_id, error_code, error_message, error_at, metadata, created_at, updated_at, tenant_key";
 
     public const string SessionColumns =
         "id, kind, title, tenant, user_account, status, started_at, ended_at, updated_at, metadata, message_count, " +
         "first_message_at, last_message_at, last_seq, agent_read_seq, user_read_seq, unread_for_agent, unread_for_user";
 
     public const string EventColumns =
-        "id, message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, outcome";
+        "id, message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, outcome, tenant_key";
 
     public const string ParkedColumns =
-        "id, provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail";
+        "id, provider_message_id, channel, status, occurred_at, received_at, source, error_code, error_message, detail, tenant_key";
 
     public static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
@@ -79,6 +79,7 @@ internal static class RowReaders
         MetadataJson = Str(r, o + 25),
         CreatedAt = TimeAt(r, o + 26),
         UpdatedAt = TimeAt(r, o + 27),
+        TenantKey = r.GetString(o + 28),
     };
 
     public static SessionRow Session(DbDataReader r, int o = 0) => new()
@@ -115,6 +116,7 @@ internal static class RowReaders
         ErrorMessage = Str(r, 7),
         DetailJson = Str(r, 8),
         Outcome = WireNames.Outcome(r.GetString(9)),
+        TenantKey = r.GetString(10),
     };
 
     public static ParkedRow Parked(DbDataReader r) => new()
@@ -129,5 +131,6 @@ internal static class RowReaders
         ErrorCode = Str(r, 7),
         ErrorMessage = Str(r, 8),
         DetailJson = Str(r, 9),
+        TenantKey = Str(r, 10),
     };
 }

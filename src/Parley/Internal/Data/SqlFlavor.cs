@@ -33,16 +33,16 @@ internal abstract class SqlFlavor
     /// <summary>A comparison that is true when both sides are NULL.</summary>
     public abstract string NullSafeEquals(string left, string right);
 
-    /// <summary>Adds <c>@p3</c> to a session facet's count, inserting it when missing.</summary>
+    /// <summary>Adds <c>@p4</c> to a session facet's count, inserting it when missing.</summary>
     public string UpsertFacet => _upsertFacet ??= UpsertFacets(1);
     private string? _upsertFacet;
 
-    /// <summary>Adds to <paramref name="rows"/> facets' counts in one statement, four parameters a row
-    /// (<c>@p0</c> … <c>@p3</c>, then <c>@p4</c> …), inserting those missing.</summary>
+    /// <summary>Adds to <paramref name="rows"/> facets' counts in one statement, five parameters a row (tenant key,
+    /// session id, facet, value, delta: <c>@p0</c> … <c>@p4</c>, then <c>@p5</c> …), inserting those missing.</summary>
     public string UpsertFacets(int rows) =>
-        "INSERT INTO parley_session_facets (session_id, facet, value, n) VALUES " +
+        "INSERT INTO parley_session_facets (tenant_key, session_id, facet, value, n) VALUES " +
         string.Join(", ", Enumerable.Range(0, rows).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"(@p{4 * r}, @p{4 * r + 1}, @p{4 * r + 2}, @p{4 * r + 3})"))) + " " + FacetConflict;
+            $"(@p{5 * r}, @p{5 * r + 1}, @p{5 * r + 2}, @p{5 * r + 3}, @p{5 * r + 4})"))) + " " + FacetConflict;
 
     /// <summary>What follows the rows of an insert into <c>parley_session_facets</c> so that a row whose facet
     /// exists adds its <c>n</c> to the stored count.</summary>

@@ -87,6 +87,14 @@ internal sealed record DropForeignKey(string Table, ForeignKeyDef ForeignKey) : 
     public override MigrationOp Inverse(SchemaState before) => new AddForeignKey(Table, ForeignKey);
 }
 
+/// <summary>Replaces a table's primary key with one over <see cref="Columns"/>. Foreign keys that reference the table
+/// must be dropped before and added after.</summary>
+internal sealed record SetPrimaryKey(string Table, IReadOnlyList<string> Columns) : MigrationOp
+{
+    public override string Describe() => $"set primary key {Table} ({string.Join(",", Columns)})";
+    public override MigrationOp Inverse(SchemaState before) => new SetPrimaryKey(Table, before.Table(Table).PrimaryKey);
+}
+
 internal sealed record CreateUpdatedAtTrigger(UpdatedAtTrigger Trigger) : MigrationOp
 {
     public override string Describe() => $"create {Trigger}";

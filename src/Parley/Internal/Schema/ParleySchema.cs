@@ -13,6 +13,7 @@ internal static class ParleySchema
         List<Migration> list = [V1Core()];
         list.Add(V2UpdatedAtTriggers(SchemaState.At(list, 1)));
         list.Add(V3ApiKeys(SchemaState.At(list, 2)));
+        list.Add(V4TenantNamespaces(SchemaState.At(list, 3)));
         return list;
     }
 
@@ -45,6 +46,65 @@ internal static class ParleySchema
             Col("revoked_at", ColumnType.Timestamp),
         ], ["id"], [])),
     ], v2);
+
+    /// <summary>v4: ids are namespaces per tenant (docs/security.md, "Tenants"). Every row that an id names carries
+    /// <c>tenant_key</c> (the session's tenant, <c>''</c> for none), and every key and foreign key starts with it: two
+    /// tenants may both hold session <c>chat-1</c>, message <c>m-1</c> or provider id <c>SM1</c>. A parked report's
+    /// <c>tenant_key</c> is the tenant that reported it, or NULL when an unscoped caller did (it then waits for a
+    /// message of any tenant). Ids alone stay indexed so that an unscoped caller finds an id in whichever tenant holds it.</summary>
+    private static Migration V4TenantNamespaces(SchemaState v3)
+    {
+        var key = Req("tenant_key", ColumnType.Text, 128, DefaultValue.Of(""));
+        ForeignKeyDef OldFk(string column, string table) => new([column], table, ["id"], CascadeDelete: true);
+        ForeignKeyDef NewFk(string column, string table) => new(["tenant_key", column], table, ["tenant_key", "id"], CascadeDelete: true);
+        // The backfill must not move updated_at, so the triggers that keep it are off while it runs.
+        var sessionsTrigger = new UpdatedAtTrigger("trg_parley_sessions_updated_at", "parley_sessions", "updated_at");
+        var messagesTrigger = new UpdatedAtTrigger("trg_parley_messages_updated_at", "parley_messages", "updated_at");
+        return Migration.Reversible(4, "tenant namespaces",
+        [
+            new DropUpdatedAtTrigger(sessionsTrigger.Name, sessionsTrigger.Table),
+            new DropUpdatedAtTrigger(messagesTrigger.Name, messagesTrigger.Table),
+            new AddColumn("parley_sessions", key),
+            new AddColumn("parley_session_facets", key),
+            new AddColumn("parley_messages", key),
+            new AddColumn("parley_message_events", key),
+            new AddColumn("parley_parked_reports", Col("tenant_key", ColumnType.Text, 128)),
+            // Until now every id was unique across tenants, so joining on ids alone finds each row's one session.
+            new DataStep("tenant keys from sessions", 1, ctx =>
+            {
+                ctx.Execute("UPDATE parley_sessions SET tenant_key = tenant WHERE tenant IS NOT NULL");
+                ctx.Execute("UPDATE parley_session_facets SET tenant_key = (SELECT s.tenant_key FROM parley_sessions s WHERE s.id = parley_session_facets.session_id) " +
+                            "WHERE session_id IN (SELECT id FROM parley_sessions WHERE tenant IS NOT NULL)");
+                ctx.Execute("UPDATE parley_messages SET tenant_key = (SELECT s.tenant_key FROM parley_sessions s WHERE s.id = parley_messages.session_id) " +
+                            "WHERE session_id IN (SELECT id FROM parley_sessions WHERE tenant IS NOT NULL)");
+                ctx.Execute("UPDATE parley_message_events SET tenant_key = (SELECT m.tenant_key FROM parley_messages m WHERE m.id = parley_message_events.message_id) " +
+                            "WHERE message_id IN (SELECT id FROM parley_messages WHERE tenant_key <> '')");
+            }, Undo: _ => { }),
+            new DropForeignKey("parley_message_events", OldFk("message_id", "parley_messages")),
+            new DropForeignKey("parley_messages", OldFk("session_id", "parley_sessions")),
+            new DropForeignKey("parley_session_facets", OldFk("session_id", "parley_sessions")),
+            new DropIndex("ux_parley_messages_id", "parley_messages"),
+            new DropIndex("ux_parley_messages_session_seq", "parley_messages"),
+            new DropIndex("ux_parley_messages_idempotency", "parley_messages"),
+            new DropIndex("ux_parley_messages_provider", "parley_messages"),
+            new DropIndex("ix_parley_message_events_message", "parley_message_events"),
+            new SetPrimaryKey("parley_sessions", ["tenant_key", "id"]),
+            new SetPrimaryKey("parley_session_facets", ["tenant_key", "session_id", "facet", "value"]),
+            new CreateIndex(new("ix_parley_sessions_id", "parley_sessions", ["id"])),
+            new CreateIndex(new("ux_parley_messages_tenant_id", "parley_messages", ["tenant_key", "id"], Unique: true)),
+            new CreateIndex(new("ix_parley_messages_id", "parley_messages", ["id"])),
+            new CreateIndex(new("ux_parley_messages_tenant_session_seq", "parley_messages", ["tenant_key", "session_id", "session_seq"], Unique: true)),
+            new CreateIndex(new("ux_parley_messages_tenant_idempotency", "parley_messages", ["tenant_key", "session_id", "idempotency_key"], Unique: true, Where: "idempotency_key IS NOT NULL")),
+            new CreateIndex(new("ux_parley_messages_tenant_provider", "parley_messages", ["tenant_key", "provider_message_id", "channel"], Unique: true, Where: "provider_message_id IS NOT NULL")),
+            new CreateIndex(new("ix_parley_messages_provider", "parley_messages", ["provider_message_id", "channel"], Where: "provider_message_id IS NOT NULL")),
+            new CreateIndex(new("ix_parley_message_events_tenant_message", "parley_message_events", ["tenant_key", "message_id", "status", "occurred_at"])),
+            new AddForeignKey("parley_session_facets", NewFk("session_id", "parley_sessions")),
+            new AddForeignKey("parley_messages", NewFk("session_id", "parley_sessions")),
+            new AddForeignKey("parley_message_events", NewFk("message_id", "parley_messages")),
+            new CreateUpdatedAtTrigger(sessionsTrigger),
+            new CreateUpdatedAtTrigger(messagesTrigger),
+        ], v3);
+    }
 
     private static Migration V1Core()
     {

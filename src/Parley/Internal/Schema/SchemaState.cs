@@ -98,6 +98,9 @@ internal sealed class SchemaState
             case DropForeignKey d:
                 Replace(d.Table, t => t with { ForeignKeys = [.. t.ForeignKeys.Where(f => f.ToString() != d.ForeignKey.ToString())] });
                 break;
+            case SetPrimaryKey k:
+                Replace(k.Table, t => t with { PrimaryKey = k.Columns });
+                break;
             case CreateUpdatedAtTrigger c:
                 _triggers.Add(c.Trigger);
                 break;

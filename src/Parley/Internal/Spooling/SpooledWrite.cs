@@ -17,6 +17,10 @@ namespace Parley.Internal.Spooling;
 [JsonDerivedType(typeof(SpooledSystemEvent), "system_event")]
 internal abstract record SpooledWrite
 {
+    /// <summary>The tenant key the caller was confined to, or null (absent in records written before tenants had
+    /// namespaces) for a caller that was not.</summary>
+    public string? Scope { get; init; }
+
     /// <summary>The operation that replays it.</summary>
     public abstract WriteOp ToOp();
 
@@ -63,19 +67,19 @@ internal sealed record SpooledMessage(string Id, string? IdempotencyKey, Directi
 
 internal sealed record SpooledMessages(string SessionId, SpooledMessage[] Messages) : SpooledWrite
 {
-    public override WriteOp ToOp() => new LogMessagesOp(SessionId, [.. Messages.Select(m => m.ToPlanned(SessionId))]);
+    public override WriteOp ToOp() => new LogMessagesOp(Scope, SessionId, [.. Messages.Select(m => m.ToPlanned(SessionId))]);
 }
 
 internal sealed record SpooledReport(string MessageId, ValidReport Report) : SpooledWrite
 {
-    public override WriteOp ToOp() => new ReportStatusOp(MessageId, Report);
+    public override WriteOp ToOp() => new ReportStatusOp(Scope, MessageId, Report);
 }
 
 internal sealed record SpooledKeyedReport(string? MessageId, ValidReport Report);
 
 internal sealed record SpooledReports(SpooledKeyedReport[] Reports) : SpooledWrite
 {
-    public override WriteOp ToOp() => new ReportBatchOp([.. Reports.Select(r => (r.MessageId, (ValidReport?)r.Report, (Exception?)null))]);
+    public override WriteOp ToOp() => new ReportBatchOp(Scope, [.. Reports.Select(r => (r.MessageId, (ValidReport?)r.Report, (Exception?)null))]);
 }
 
 internal sealed record SpooledSystemEvent(SystemEventLevel Level, string Source, string Event, string? Detail, DateTimeOffset At) : SpooledWrite

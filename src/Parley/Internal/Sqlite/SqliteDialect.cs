@@ -21,6 +21,7 @@ internal static class SqliteDialect
         AlterColumn a => [Rebuild(a.Table, before, after)],
         AddForeignKey a => [Rebuild(a.Table, before, after)],
         DropForeignKey d => [Rebuild(d.Table, before, after)],
+        SetPrimaryKey k => [Rebuild(k.Table, before, after)],
         RenameColumn r => [new SqlStep($"ALTER TABLE {r.Table} RENAME COLUMN {r.From} TO {r.To}")],
         CreateIndex i => [new SqlStep(CreateIndexSql(i.Index))],
         DropIndex i => [new SqlStep($"DROP INDEX {i.Name}")],

@@ -78,18 +78,18 @@ internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer
             // their declared defaults, nine fewer parameters to bind.
             stmt = _insertNew ??= new RawStatement(conn,
                 "INSERT INTO parley_messages (id, session_id, session_seq, idempotency_key, direction, sender_type, sender_id, sender_name, " +
-                "channel, recipient, template, subject, content, status, provider_message_id, metadata, created_at, updated_at) " +
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
-            BindCommon(stmt, m).Text(15, m.ProviderMessageId).Text(16, m.MetadataJson).Time(17, m.CreatedAt).Time(18, m.UpdatedAt).Run();
+                "channel, recipient, template, subject, content, status, provider_message_id, metadata, created_at, updated_at, tenant_key) " +
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+            BindCommon(stmt, m).Text(15, m.ProviderMessageId).Text(16, m.MetadataJson).Time(17, m.CreatedAt).Time(18, m.UpdatedAt).Text(19, m.TenantKey).Run();
             return;
         }
         stmt = _insertFull ??= new RawStatement(conn,
             $"INSERT INTO parley_messages ({MessageColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, " +
-            "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+            "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)");
         BindCommon(stmt, m).Time(15, d.SentAt).Time(16, d.DeliveredAt).Time(17, d.ReadAt).Time(18, d.FailedAt).Time(19, d.CancelledAt)
             .Integer(20, d.SentImplied ? 1 : 0).Integer(21, d.DeliveredImplied ? 1 : 0).Text(22, m.ProviderMessageId)
             .Text(23, d.ErrorCode).Text(24, d.ErrorMessage).Time(25, d.ErrorAt).Text(26, m.MetadataJson)
-            .Time(27, m.CreatedAt).Time(28, m.UpdatedAt).Run();
+            .Time(27, m.CreatedAt).Time(28, m.UpdatedAt).Text(29, m.TenantKey).Run();
     }
 
     // The first fourteen columns of MessageColumns, shared by both inserts.
@@ -104,19 +104,19 @@ internal sealed class SqliteWriteStore(SqliteConnection conn, SqliteCheckpointer
         (_updateDelivery ??= new RawStatement(conn,
                 "UPDATE parley_messages SET status = ?2, sent_at = ?3, delivered_at = ?4, read_at = ?5, failed_at = ?6, cancelled_at = ?7, " +
                 "sent_implied = ?8, delivered_implied = ?9, provider_message_id = ?10, error_code = ?11, error_message = ?12, error_at = ?13, " +
-                "updated_at = ?14 WHERE id = ?1"))
+                "updated_at = ?14 WHERE tenant_key = ?15 AND id = ?1"))
             .Text(1, m.Id).Text(2, WireNames.Of(d.Status)).Time(3, d.SentAt).Time(4, d.DeliveredAt).Time(5, d.ReadAt).Time(6, d.FailedAt)
             .Time(7, d.CancelledAt).Integer(8, d.SentImplied ? 1 : 0).Integer(9, d.DeliveredImplied ? 1 : 0).Text(10, m.ProviderMessageId)
-            .Text(11, d.ErrorCode).Text(12, d.ErrorMessage).Time(13, d.ErrorAt).Time(14, m.UpdatedAt).Run();
+            .Text(11, d.ErrorCode).Text(12, d.ErrorMessage).Time(13, d.ErrorAt).Time(14, m.UpdatedAt).Text(15, m.TenantKey).Run();
     }
 
     public override void InsertEvent(EventRow e) =>
         (_insertEvent ??= new RawStatement(conn,
-            "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"))
+            "INSERT INTO parley_message_events (message_id, status, occurred_at, recorded_at, source, error_code, error_message, detail, applied, outcome, tenant_key) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))
         .Text(1, e.MessageId).Text(2, WireNames.Of(e.Status)).Time(3, e.OccurredAt).Time(4, e.RecordedAt).Text(5, e.Source)
         .Text(6, e.ErrorCode).Text(7, e.ErrorMessage).Text(8, e.DetailJson).Integer(9, e.Outcome == ReportOutcome.Applied ? 1 : 0)
-        .Text(10, WireNames.Of(e.Outcome)).Run();
+        .Text(10, WireNames.Of(e.Outcome)).Text(11, e.TenantKey).Run();
 
     public override object? ReadSetting(string name)
     {

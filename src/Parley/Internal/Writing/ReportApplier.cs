@@ -15,7 +15,7 @@ internal static class ReportApplier
     public static ReportOutcome Apply(WriteBatch batch, MessageRow message, SessionState session, ValidReport report)
     {
         var store = batch.Store;
-        if (store.EventExists(message.Id, report.Status, report.At, report.ErrorCode))
+        if (store.EventExists(message.TenantKey, message.Id, report.Status, report.At, report.ErrorCode))
         {
             if (StatusRules.ApplyDuplicateError(ref message.Delivery, new Report(report.Status, report.At, report.ErrorCode, report.ErrorMessage)))
             {
@@ -41,8 +41,8 @@ internal static class ReportApplier
         }
         if (message.Delivery.Status != before)
         {
-            batch.AddFacet(message.SessionId, WriteBatch.StatusFacet, WireNames.Of(before), -1);
-            batch.AddFacet(message.SessionId, WriteBatch.StatusFacet, WireNames.Of(message.Delivery.Status), 1);
+            batch.AddFacet(message.TenantKey, message.SessionId, WriteBatch.StatusFacet, WireNames.Of(before), -1);
+            batch.AddFacet(message.TenantKey, message.SessionId, WriteBatch.StatusFacet, WireNames.Of(message.Delivery.Status), 1);
         }
         if (newProviderId is not null) message.ProviderMessageId = newProviderId;
         message.UpdatedAt = batch.Now;
@@ -50,6 +50,7 @@ internal static class ReportApplier
         store.InsertEvent(new EventRow
         {
             MessageId = message.Id,
+            TenantKey = message.TenantKey,
             Status = report.Status,
             OccurredAt = report.At,
             RecordedAt = batch.Now,
@@ -70,7 +71,7 @@ internal static class ReportApplier
     public static void ApplyParked(WriteBatch batch, MessageRow message, SessionState session)
     {
         if (message.ProviderMessageId is null) return;
-        foreach (var p in batch.Store.TakeParked(message.ProviderMessageId, message.Channel))
+        foreach (var p in batch.Store.TakeParked(message.TenantKey, message.ProviderMessageId, message.Channel))
         {
             Apply(batch, message, session, new ValidReport(p.Status, p.OccurredAt, null, p.Channel, p.ErrorCode, p.ErrorMessage, p.DetailJson, p.Source));
         }
@@ -82,7 +83,7 @@ internal static class ReportApplier
         if (providerId is null || providerId == message.ProviderMessageId) return null;
         if (message.ProviderMessageId is not null)
             throw new ArgumentException($"message '{message.Id}' already carries provider id '{message.ProviderMessageId}'.", "provider_message_id");
-        if (batch.Store.FindMessagesByProvider(providerId, message.Channel).Count > 0)
+        if (batch.Store.FindMessagesByProvider(message.TenantKey, providerId, message.Channel).Count > 0)
             throw new ParleyConflictException($"provider id '{providerId}' already belongs to another {message.Channel} message.");
         return providerId;
     }

@@ -9,8 +9,11 @@ internal sealed class WriteBatch
     public const string ChannelFacet = "channel";
     public const string TemplateFacet = "template";
 
-    private readonly Dictionary<string, SessionState> _sessions = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Session, string Facet, string Value), long> _facets = [];
+    // Sessions by (tenant key, id); and, for unscoped lookups, the tenant key of the one session holding an id
+    // (null: several tenants hold it).
+    private readonly Dictionary<(string TenantKey, string Id), SessionState> _sessions = [];
+    private readonly Dictionary<string, string?> _named = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string TenantKey, string Session, string Facet, string Value), long> _facets = [];
     private readonly List<LedgerChange> _changes = [];
 
     public WriteBatch(WriteStore store, TimeProvider clock, TimeSpan parkedReportTtl)
@@ -41,20 +44,68 @@ internal sealed class WriteBatch
     public void Reset()
     {
         _sessions.Clear();
+        _named.Clear();
         _facets.Clear();
         _changes.Clear();
         Now = Timestamps.Now(Clock);
     }
 
-    /// <summary>The session as this transaction sees it, or null when it does not exist.</summary>
-    public SessionState? Session(string id)
+    /// <summary>The session as this transaction sees it, or null when it does not exist. <paramref name="scope"/> is
+    /// the caller's tenant key (<see cref="SessionRow.TenantKey"/>), or null for a caller not confined to one tenant:
+    /// then the id is looked up in every tenant, and one held by several is refused, naming them.</summary>
+    public SessionState? Session(string? scope, string id)
     {
-        if (_sessions.TryGetValue(id, out var state)) return state.Deleted ? null : state;
-        var row = Store.LoadSession(id);
+        if (scope is not null) return InTenant(scope, id);
+        if (_named.TryGetValue(id, out var known))
+        {
+            if (known is not null) return InTenant(known, id);
+        }
+        else
+        {
+            Remember(Store.LoadSessionsNamed(id));
+            known = _named.GetValueOrDefault(id);
+            if (known is not null || !_named.ContainsKey(id)) return known is null ? null : InTenant(known, id);
+        }
+        var holders = _sessions.Where(p => p.Key.Id == id && !p.Value.Deleted).Select(p => p.Key.TenantKey).Order(StringComparer.Ordinal);
+        throw Ambiguous("session", id, holders);
+    }
+
+    private SessionState? InTenant(string tenantKey, string id)
+    {
+        if (_sessions.TryGetValue((tenantKey, id), out var state)) return state.Deleted ? null : state;
+        var row = Store.LoadSession(tenantKey, id);
         if (row is null) return null;
         state = new SessionState(row);
-        _sessions[id] = state;
+        _sessions[(tenantKey, id)] = state;
         return state;
+    }
+
+    // Keeps the rows loaded for ids (every tenant's), leaving alone those this transaction already holds.
+    private void Remember(List<SessionRow> rows)
+    {
+        foreach (var group in rows.GroupBy(r => r.Id, StringComparer.Ordinal))
+        {
+            foreach (var row in group) _sessions.TryAdd((row.TenantKey, row.Id), new SessionState(row));
+            var live = group.Select(r => r.TenantKey).Distinct(StringComparer.Ordinal).Where(t => !_sessions[(t, group.Key)].Deleted).Take(2).ToList();
+            if (live.Count > 0) _named[group.Key] = live.Count == 1 ? live[0] : null;
+        }
+    }
+
+    /// <summary>The conflict for an id that several tenants hold, asked for by a caller not confined to one.</summary>
+    public static ParleyConflictException Ambiguous(string what, string id, IEnumerable<string> tenantKeys) =>
+        new($"{what} id '{id}' exists in several tenants ({string.Join(", ", tenantKeys.Select(t => t.Length == 0 ? "no tenant" : $"'{t}'"))}); name the tenant.");
+
+    /// <summary>The message with this id as a caller in <paramref name="scope"/> names it (see <see cref="Session"/>).</summary>
+    public MessageRow? Message(string? scope, string id)
+    {
+        if (scope is not null) return Store.FindMessage(scope, id);
+        var found = Store.FindMessagesNamed(id);
+        return found.Count switch
+        {
+            0 => null,
+            1 => found[0],
+            _ => throw Ambiguous("message", id, found.Select(m => m.TenantKey)),
+        };
     }
 
     /// <summary>Loads, in one go where the engine can, the sessions the next operations will write to.</summary>
@@ -63,32 +114,34 @@ internal sealed class WriteBatch
         List<string>? ids = null;
         foreach (var op in ops)
         {
-            if (op.SessionId is { } id && !_sessions.ContainsKey(id) && !(ids?.Contains(id) ?? false)) (ids ??= []).Add(id);
+            if (op.SessionId is { } id && !_named.ContainsKey(id) && !(ids?.Contains(id) ?? false)) (ids ??= []).Add(id);
         }
         if (ids is not { Count: > 1 }) return;
-        foreach (var row in Store.LoadSessions(ids)) _sessions.TryAdd(row.Id, new SessionState(row));
+        Remember(Store.LoadSessions(ids));
     }
 
-    public SessionState RequireSession(string id, string field = "session_id") =>
-        Session(id) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", field);
+    public SessionState RequireSession(string? scope, string id, string field = "session_id") =>
+        Session(scope, id) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", field);
 
     public SessionState AddSession(SessionRow row)
     {
         Store.InsertSession(row);
         var state = new SessionState(row);
-        _sessions[row.Id] = state;
+        _sessions[(row.TenantKey, row.Id)] = state;
+        if (_named.TryGetValue(row.Id, out var known) && known != row.TenantKey) _named[row.Id] = null;
         return state;
     }
 
-    public void DeleteSession(string id)
+    public void DeleteSession(string tenantKey, string id)
     {
-        _sessions[id] = new SessionState(null!) { Deleted = true };
-        foreach (var key in _facets.Keys.Where(k => k.Session == id).ToList()) _facets.Remove(key);
+        _sessions[(tenantKey, id)] = new SessionState(null!) { Deleted = true };
+        _named.Remove(id);
+        foreach (var key in _facets.Keys.Where(k => k.TenantKey == tenantKey && k.Session == id).ToList()) _facets.Remove(key);
     }
 
-    public void AddFacet(string sessionId, string facet, string value, long delta)
+    public void AddFacet(string tenantKey, string sessionId, string facet, string value, long delta)
     {
-        var key = (sessionId, facet, value);
+        var key = (tenantKey, sessionId, facet, value);
         _facets[key] = _facets.GetValueOrDefault(key) + delta;
     }
 
@@ -100,9 +153,9 @@ internal sealed class WriteBatch
             if (state is { Dirty: true, Deleted: false }) Store.UpdateSession(state.Row);
         }
         var deltas = new List<FacetDelta>(_facets.Count);
-        foreach (var ((session, facet, value), delta) in _facets)
+        foreach (var ((tenantKey, session, facet, value), delta) in _facets)
         {
-            if (delta != 0) deltas.Add(new FacetDelta(session, facet, value, delta));
+            if (delta != 0) deltas.Add(new FacetDelta(tenantKey, session, facet, value, delta));
         }
         if (deltas.Count > 0) Store.AddFacets(deltas);
     }

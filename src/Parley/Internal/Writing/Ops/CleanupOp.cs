@@ -8,12 +8,12 @@ internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
     protected override object? Run(WriteBatch batch)
     {
         var rows = batch.Store.OldestBefore(cutoff, limit);
-        var touched = new Dictionary<string, SessionState>(StringComparer.Ordinal);
+        var touched = new Dictionary<(string TenantKey, string Id), SessionState>();
         foreach (var m in rows)
         {
-            var session = batch.RequireSession(m.SessionId);
-            touched[m.SessionId] = session;
-            batch.Store.DeleteMessage(m.Id);
+            var session = batch.RequireSession(m.TenantKey, m.SessionId);
+            touched[(m.TenantKey, m.SessionId)] = session;
+            batch.Store.DeleteMessage(m.TenantKey, m.Id);
             var row = session.Row;
             row.MessageCount--;
             var reader = Readers.ReaderOf(m.SenderType);
@@ -22,17 +22,17 @@ internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
                 if (reader == Reader.Agent) row.UnreadForAgent--;
                 else row.UnreadForUser--;
             }
-            batch.AddFacet(m.SessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), -1);
-            batch.AddFacet(m.SessionId, WriteBatch.ChannelFacet, m.Channel, -1);
-            if (m.Template is not null) batch.AddFacet(m.SessionId, WriteBatch.TemplateFacet, m.Template, -1);
+            batch.AddFacet(m.TenantKey, m.SessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), -1);
+            batch.AddFacet(m.TenantKey, m.SessionId, WriteBatch.ChannelFacet, m.Channel, -1);
+            if (m.Template is not null) batch.AddFacet(m.TenantKey, m.SessionId, WriteBatch.TemplateFacet, m.Template, -1);
         }
         // The rows went in created_at order, so what a session has left was created at or after the batch's last
         // row: its last message is unchanged unless none is left, and its first is the earliest from there on.
         var through = rows.Count > 0 ? rows[^1].CreatedAt : cutoff;
-        foreach (var (id, session) in touched)
+        foreach (var ((tenantKey, id), session) in touched)
         {
             var row = session.Row;
-            if (row.FirstMessageAt is { } first && first <= through) row.FirstMessageAt = batch.Store.FirstCreatedFrom(id, through);
+            if (row.FirstMessageAt is { } first && first <= through) row.FirstMessageAt = batch.Store.FirstCreatedFrom(tenantKey, id, through);
             if (row.FirstMessageAt is null) row.LastMessageAt = null;
             session.MarkChanged();
         }

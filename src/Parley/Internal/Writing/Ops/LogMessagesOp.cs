@@ -9,14 +9,14 @@ internal sealed record PlannedMessage(MessageRow Row, bool ClientGaveId, ValidRe
 /// <summary>Logs one or many messages into one session, all or nothing. Repeats (a stored id or idempotency key)
 /// return the stored message unchanged. Result: <c>(MessageRow Row, bool Created)[]</c> in input order, plus the
 /// session's read markers for <c>read_by_*</c>.</summary>
-internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp
+internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp
 {
     public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq, bool Spooled = false);
 
     public override string? SessionId => sessionId;
 
     public override Spooling.SpooledWrite ToSpool() =>
-        new Spooling.SpooledMessages(sessionId, [.. messages.Select(Spooling.SpooledMessage.Of)]);
+        new Spooling.SpooledMessages(sessionId, [.. messages.Select(Spooling.SpooledMessage.Of)]) { Scope = scope };
 
     // The caller sees each message as it will be stored, but for its place in the session, which replay assigns.
     protected override object? SpooledResult()
@@ -36,7 +36,9 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
 
     protected override object? Run(WriteBatch batch)
     {
-        var session = batch.RequireSession(sessionId);
+        var session = batch.RequireSession(scope, sessionId);
+        // Ids, idempotency keys and provider ids are unique within the session's tenant only.
+        var tenantKey = session.Row.TenantKey;
         var store = batch.Store;
         var results = new (MessageRow Row, bool Created)[messages.Count];
 
@@ -45,19 +47,20 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i].Row;
+            m.TenantKey = tenantKey;
             MessageRow? existing = null;
             if (messages[i].ClientGaveId)
             {
-                existing = byId?.GetValueOrDefault(m.Id) ?? store.FindMessage(m.Id);
+                existing = byId?.GetValueOrDefault(m.Id) ?? store.FindMessage(tenantKey, m.Id);
                 if (existing is not null && existing.SessionId != sessionId)
                     throw new ParleyConflictException($"message id '{m.Id}' is already used in another session.");
             }
             if (existing is null && m.IdempotencyKey is not null)
-                existing = byKey?.GetValueOrDefault(m.IdempotencyKey) ?? store.FindMessageByKey(sessionId, m.IdempotencyKey);
+                existing = byKey?.GetValueOrDefault(m.IdempotencyKey) ?? store.FindMessageByKey(tenantKey, sessionId, m.IdempotencyKey);
             if (existing is null && m.ProviderMessageId is not null)
             {
                 var providerKey = m.Channel + "\n" + m.ProviderMessageId;
-                if ((byProvider?.ContainsKey(providerKey) ?? false) || store.FindMessagesByProvider(m.ProviderMessageId, m.Channel).Count > 0)
+                if ((byProvider?.ContainsKey(providerKey) ?? false) || store.FindMessagesByProvider(tenantKey, m.ProviderMessageId, m.Channel).Count > 0)
                     throw new ParleyConflictException($"provider id '{m.ProviderMessageId}' already belongs to another {m.Channel} message.");
                 (byProvider ??= new(StringComparer.Ordinal))[providerKey] = m;
             }
@@ -89,9 +92,9 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
             if (row.LastMessageAt is null || m.CreatedAt > row.LastMessageAt) row.LastMessageAt = m.CreatedAt;
             if (Readers.ReaderOf(m.SenderType) == Reader.Agent) row.UnreadForAgent++;
             else row.UnreadForUser++;
-            batch.AddFacet(sessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), 1);
-            batch.AddFacet(sessionId, WriteBatch.ChannelFacet, m.Channel, 1);
-            if (m.Template is not null) batch.AddFacet(sessionId, WriteBatch.TemplateFacet, m.Template, 1);
+            batch.AddFacet(tenantKey, sessionId, WriteBatch.StatusFacet, WireNames.Of(m.Delivery.Status), 1);
+            batch.AddFacet(tenantKey, sessionId, WriteBatch.ChannelFacet, m.Channel, 1);
+            if (m.Template is not null) batch.AddFacet(tenantKey, sessionId, WriteBatch.TemplateFacet, m.Template, 1);
             ReportApplier.ApplyParked(batch, m, session);
             batch.Publish(() => new LedgerChange("message.logged", sessionId, Mapping.ToMessage(m, row.AgentReadSeq, row.UserReadSeq), Tenant: row.Tenant));
         }
@@ -110,6 +113,7 @@ internal sealed class LogMessagesOp(string sessionId, IReadOnlyList<PlannedMessa
     private static EventRow EventOf(MessageRow m, ValidReport r, ReportOutcome outcome, DateTimeOffset now) => new()
     {
         MessageId = m.Id,
+        TenantKey = m.TenantKey,
         Status = r.Status,
         OccurredAt = r.At,
         RecordedAt = now,

@@ -1,19 +1,19 @@
 namespace Parley.Internal.Writing.Ops;
 
 /// <summary>One report for a message named by id. Result: <see cref="Result"/>.</summary>
-internal sealed class ReportStatusOp(string messageId, ValidReport report) : WriteOp
+internal sealed class ReportStatusOp(string? scope, string messageId, ValidReport report) : WriteOp
 {
     public sealed record Result(MessageRow Row, ReportOutcome Outcome, long AgentReadSeq, long UserReadSeq);
 
-    public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledReport(messageId, report);
+    public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledReport(messageId, report) { Scope = scope };
 
     protected override object? Run(WriteBatch batch)
     {
-        var message = batch.Store.FindMessage(messageId)
+        var message = batch.Message(scope, messageId)
                       ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
         if (report.Channel is not null && report.Channel != message.Channel)
             throw new ArgumentException($"channel '{report.Channel}' does not match the message's channel '{message.Channel}'.", "channel");
-        var session = batch.RequireSession(message.SessionId);
+        var session = batch.RequireSession(message.TenantKey, message.SessionId);
         var outcome = ReportApplier.Apply(batch, message, session, report);
         return new Result(message, outcome, session.Row.AgentReadSeq, session.Row.UserReadSeq);
     }
@@ -22,10 +22,10 @@ internal sealed class ReportStatusOp(string messageId, ValidReport report) : Wri
 /// <summary>A batch of reports keyed by message id or provider id (webhook ingestion). Each report succeeds or
 /// fails alone; a report for a provider id no message carries yet is parked. Result: one
 /// <see cref="BatchReportResult"/> per report, in order.</summary>
-internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp
+internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp
 {
     public override Spooling.SpooledWrite ToSpool() =>
-        new Spooling.SpooledReports([.. reports.Where(r => r.Invalid is null && r.Report is not null).Select(r => new Spooling.SpooledKeyedReport(r.MessageId, r.Report!))]);
+        new Spooling.SpooledReports([.. reports.Where(r => r.Invalid is null && r.Report is not null).Select(r => new Spooling.SpooledKeyedReport(r.MessageId, r.Report!))]) { Scope = scope };
 
     // The reports that passed their checks wait in the spool; the others already have their answer.
     protected override object? SpooledResult() => reports.Select(r => r.Invalid is not null || r.Report is null
@@ -48,7 +48,7 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
             }
             try
             {
-                results[i] = ApplyOne(batch, messageId, report);
+                results[i] = ApplyOne(batch, scope, messageId, report);
             }
             catch (Exception e) when (IsCallerError(e))
             {
@@ -58,18 +58,20 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
         return results;
     }
 
-    private static BatchReportResult ApplyOne(WriteBatch batch, string? messageId, ValidReport report)
+    private static BatchReportResult ApplyOne(WriteBatch batch, string? scope, string? messageId, ValidReport report)
     {
         MessageRow? message;
         if (messageId is not null)
         {
-            message = batch.Store.FindMessage(messageId)
+            message = batch.Message(scope, messageId)
                       ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
         }
         else
         {
             var providerId = report.ProviderMessageId!;
-            var found = batch.Store.FindMessagesByProvider(providerId, report.Channel);
+            var found = batch.Store.FindMessagesByProvider(scope, providerId, report.Channel);
+            if (found.Select(m => m.TenantKey).Distinct(StringComparer.Ordinal).Count() > 1)
+                throw WriteBatch.Ambiguous("provider", providerId, found.Select(m => m.TenantKey).Distinct(StringComparer.Ordinal));
             if (found.Count > 1)
                 throw new ArgumentException($"provider id '{providerId}' is carried by messages on several channels; give the channel.", "channel");
             if (found.Count == 0)
@@ -80,6 +82,7 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
                 {
                     ProviderMessageId = providerId,
                     Channel = report.Channel,
+                    TenantKey = scope,
                     Status = report.Status,
                     OccurredAt = report.At,
                     ReceivedAt = batch.Now,
@@ -92,7 +95,7 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
             }
             message = found[0];
         }
-        var session = batch.RequireSession(message.SessionId);
+        var session = batch.RequireSession(message.TenantKey, message.SessionId);
         var outcome = ReportApplier.Apply(batch, message, session, report);
         return new BatchReportResult { Outcome = outcome, MessageId = message.Id };
     }
@@ -100,23 +103,24 @@ internal sealed class ReportBatchOp(IReadOnlyList<(string? MessageId, ValidRepor
 
 /// <summary>Moves a reader's marker forward (never back) and reports <c>read</c> for every message it passes that
 /// the reader reads (SPEC 2.2). Result: how many messages it marked.</summary>
-internal sealed class MarkReadOp(string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp
+internal sealed class MarkReadOp(string? scope, string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp
 {
     protected override object? Run(WriteBatch batch)
     {
-        var session = batch.RequireSession(sessionId, "id");
+        var session = batch.RequireSession(scope, sessionId, "id");
         var row = session.Row;
+        var tenantKey = row.TenantKey;
         var target = row.LastSeq;
         if (upTo is not null)
         {
-            target = batch.Store.SeqOf(sessionId, upTo)
+            target = batch.Store.SeqOf(tenantKey, sessionId, upTo)
                      ?? throw new ParleyNotFoundException($"message '{upTo}' is not in session '{sessionId}'.", "up_to");
         }
         var marker = session.MarkerOf(reader);
         if (target <= marker) return 0;
 
         var marked = 0;
-        foreach (var message in batch.Store.MessagesBetween(sessionId, marker, target))
+        foreach (var message in batch.Store.MessagesBetween(tenantKey, sessionId, marker, target))
         {
             if (!Readers.Reads(reader, message.SenderType)) continue;
             var report = new ValidReport(MessageStatus.Read, at, null, null, null, null, null, source);
@@ -126,12 +130,12 @@ internal sealed class MarkReadOp(string sessionId, Reader reader, string? upTo, 
         if (reader == Reader.Agent)
         {
             row.AgentReadSeq = target;
-            row.UnreadForAgent = batch.Store.CountUnread(sessionId, reader, target);
+            row.UnreadForAgent = batch.Store.CountUnread(tenantKey, sessionId, reader, target);
         }
         else
         {
             row.UserReadSeq = target;
-            row.UnreadForUser = batch.Store.CountUnread(sessionId, reader, target);
+            row.UnreadForUser = batch.Store.CountUnread(tenantKey, sessionId, reader, target);
         }
         session.Touch(batch.Now);
         return marked;

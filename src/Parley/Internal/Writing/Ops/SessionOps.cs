@@ -7,26 +7,22 @@ internal sealed class CreateSessionOp(SessionRow row) : WriteOp
 
     protected override object? Run(WriteBatch batch)
     {
-        if (batch.Session(row.Id) is { } stored)
-        {
-            // A create in one tenant never returns or touches another tenant's session (docs/security.md): the id
-            // is refused with the same words whichever tenant holds it.
-            if (row.Tenant is not null && stored.Row.Tenant != row.Tenant)
-                throw new ParleyConflictException($"session id '{row.Id}' is not available; choose another id.");
-            return false;
-        }
+        // The id is looked up in the new session's own tenant only: another tenant's session with the same id is
+        // another session (docs/security.md, "Tenants").
+        if (batch.Session(row.TenantKey, row.Id) is not null) return false;
         batch.AddSession(row);
         batch.Publish(() => new LedgerChange("session.created", row.Id, Tenant: row.Tenant));
         return true;
     }
 }
 
-/// <summary>Changes a session's title and metadata, or ends it.</summary>
-internal sealed class UpdateSessionOp(string id, Optional<string?> title, Optional<string?> metadataJson, DateTimeOffset? endAt) : WriteOp
+/// <summary>Changes a session's title and metadata, or ends it. <c>scope</c>, here and in every operation that names
+/// an existing object, is the caller's tenant key, or null for a caller not confined to one (<see cref="WriteBatch.Session"/>).</summary>
+internal sealed class UpdateSessionOp(string? scope, string id, Optional<string?> title, Optional<string?> metadataJson, DateTimeOffset? endAt) : WriteOp
 {
     protected override object? Run(WriteBatch batch)
     {
-        var session = batch.RequireSession(id, "id");
+        var session = batch.RequireSession(scope, id, "id");
         var row = session.Row;
         if (title.HasValue) row.Title = title.Value;
         if (metadataJson.HasValue) row.MetadataJson = metadataJson.Value;
@@ -37,17 +33,19 @@ internal sealed class UpdateSessionOp(string id, Optional<string?> title, Option
             batch.Publish(() => new LedgerChange("session.ended", row.Id, Tenant: row.Tenant));
         }
         session.Touch(batch.Now);
-        return null;
+        return row.TenantKey;
     }
 }
 
 /// <summary>Deletes a session; its messages, events and facets go with it (foreign keys cascade).</summary>
-internal sealed class DeleteSessionOp(string id) : WriteOp
+internal sealed class DeleteSessionOp(string? scope, string id) : WriteOp
 {
     protected override object? Run(WriteBatch batch)
     {
-        var deleted = batch.Store.DeleteSession(id);
-        batch.DeleteSession(id);
+        if (batch.Session(scope, id) is not { } session) return false;
+        var tenantKey = session.Row.TenantKey;
+        var deleted = batch.Store.DeleteSession(tenantKey, id);
+        batch.DeleteSession(tenantKey, id);
         return deleted;
     }
 }
