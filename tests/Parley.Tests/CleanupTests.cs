@@ -5,7 +5,7 @@ namespace Parley.Tests;
 /// messages stay, a dry run changes nothing, and a malformed age is a usage error.</summary>
 public class CleanupTests
 {
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task old_messages_go_in_batches_and_the_summaries_follow(string engine)
     {

@@ -4,7 +4,7 @@ namespace Parley.Tests;
 /// fails with a transient error, the writer replaces the connection and retries, and the caller sees success.</summary>
 public class ConnectionLossTests
 {
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.Servers), MemberType = typeof(TestDatabases))]
     public async Task a_write_after_the_server_killed_the_connection_is_retried_on_a_new_one(string engine)
     {

@@ -4,7 +4,7 @@ namespace Parley.Tests;
 /// summary counts and a status broken by hand are each found (exit 3), recomputed by <c>--repair</c>, and then pass.</summary>
 public class DataCheckTests
 {
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task derived_data_broken_by_hand_is_found_and_recomputed(string engine)
     {

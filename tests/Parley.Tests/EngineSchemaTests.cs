@@ -51,7 +51,7 @@ public class EngineSchemaTests
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(Operations))]
     public async Task each_operation_goes_up_and_down_with_the_rows_intact(string engine, string operation)
     {
@@ -73,7 +73,7 @@ public class EngineSchemaTests
         else Assert.Equal(db.Dump("parley_messages", "row_id", dropped).Count, before.Count);
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task drift_is_listed_refused_at_start_and_repaired(string engine)
     {
@@ -107,7 +107,7 @@ public class EngineSchemaTests
         Assert.Equal(Head, ledger.SchemaVersion);
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task a_stray_column_in_parleys_own_history_table_is_drift(string engine)
     {
@@ -119,7 +119,7 @@ public class EngineSchemaTests
         await Assert.ThrowsAsync<ParleyException>(() => Ledger.OpenAsync(new LedgerOptions { Database = db.Url }));
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task the_database_keeps_updated_at_for_writers_other_than_parley(string engine)
     {
@@ -131,7 +131,7 @@ public class EngineSchemaTests
         Assert.Equal(0, db.Scalar("SELECT count(*) FROM parley_sessions WHERE updated_at < '2002-01-01'"));
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.Servers), MemberType = typeof(TestDatabases))]
     public async Task eight_processes_migrating_one_fresh_database_at_once_apply_each_version_once(string engine)
     {

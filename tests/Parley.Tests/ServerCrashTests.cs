@@ -8,7 +8,7 @@ namespace Parley.Tests;
 /// exactly once, and the data check is clean.</summary>
 public class ServerCrashTests
 {
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task every_message_answered_2xx_survives_a_sigkill_of_the_server(string engine)
     {

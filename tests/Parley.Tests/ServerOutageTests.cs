@@ -139,7 +139,7 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         throw new TimeoutException("the server did not become ready again");
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.Servers), MemberType = typeof(TestDatabases))]
     public async Task steady_ingest_survives_the_database_server_stopped_for_20_seconds(string engine)
     {

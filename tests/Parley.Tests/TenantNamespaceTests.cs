@@ -12,7 +12,7 @@ public class TenantNamespaceTests
     private static NewMessage Sms(string id, string provider, string content) =>
         new() { Id = id, SenderType = SenderType.Agent, Channel = "sms", Content = content, ProviderMessageId = provider, IdempotencyKey = "k-" + id };
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task the_same_ids_in_two_tenants_are_two_objects(string engine)
     {
@@ -122,7 +122,7 @@ public class TenantNamespaceTests
         Assert.Equal(1, System.Text.Json.JsonDocument.Parse(list.Out).RootElement.GetProperty("total").GetInt32());
     }
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task migration_4_keys_every_row_by_its_sessions_tenant_down_and_up(string engine)
     {
