@@ -43,7 +43,7 @@ internal sealed class MySqlEngine : LedgerEngine
         try
         {
             var writer = new MySqlWriteStore(source);
-            var reader = new AdoReadStore(() => source.OpenConnection(), MySqlFlavor.Instance);
+            var reader = new AdoReadStore(async ct => await source.OpenConnectionAsync(ct), MySqlFlavor.Instance);
             return new OpenedDatabase(writer, reader, version, source);
         }
         catch (MySqlException e)

@@ -55,7 +55,7 @@ internal sealed class PostgresEngine : LedgerEngine
         try
         {
             var writer = new PostgresWriteStore(source);
-            var reader = new AdoReadStore(() => source.OpenConnection(), PostgresFlavor.Instance);
+            var reader = new AdoReadStore(async ct => await source.OpenConnectionAsync(ct), PostgresFlavor.Instance);
             return new OpenedDatabase(writer, reader, version, source);
         }
         catch (NpgsqlException e)

@@ -21,7 +21,8 @@ public sealed partial class Ledger
     }
 
     /// <summary>Every key, revoked ones included, without secrets.</summary>
-    public Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default) => Task.FromResult(Read(_reader.ApiKeys, evenWhileSpooling: true));
+    public Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(_reader.ApiKeysAsync, cancellationToken, evenWhileSpooling: true);
 
     /// <summary>Revokes a key by id; false when there is no such active key.</summary>
     public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken = default)
@@ -32,13 +33,15 @@ public sealed partial class Ledger
 
     /// <summary>The active key a presented secret belongs to, or null (compared in constant time). A token without
     /// the shape of a key is refused before any lookup.</summary>
-    public Task<ApiKey?> AuthenticateAsync(string presented, byte[] keySecret, CancellationToken cancellationToken = default)
+    public async Task<ApiKey?> AuthenticateAsync(string presented, byte[] keySecret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(presented);
-        if (!IsWellFormedKey(presented) || Read(() => _reader.ApiKey(presented[3..15]), evenWhileSpooling: true) is not { } stored || stored.Key.RevokedAt is not null)
-            return Task.FromResult<ApiKey?>(null);
+        if (!IsWellFormedKey(presented)) return null;
+        if (await ReadAsync(ct => _reader.ApiKeyAsync(presented[3..15], ct), cancellationToken, evenWhileSpooling: true) is not { } stored
+            || stored.Key.RevokedAt is not null)
+            return null;
         var matches = CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented, keySecret)), Encoding.ASCII.GetBytes(stored.Hash));
-        return Task.FromResult(matches ? stored.Key : null);
+        return matches ? stored.Key : null;
     }
 
     /// <summary>Whether a token has the shape <see cref="CreateApiKeyAsync"/> gives every key: <c>pk_</c>, 12 lower-case

@@ -36,17 +36,17 @@ public sealed partial class Ledger
     public Task<Message?> GetMessageAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return Task.FromResult(Read(() => _reader.GetMessage(_scope, id)));
+        return ReadAsync(ct => _reader.GetMessageAsync(_scope, id, ct), cancellationToken);
     }
 
     /// <summary>A session's messages in order, a page at a time.</summary>
-    public Task<CursorPage<Message>> GetTranscriptAsync(string sessionId, TranscriptQuery? query = null, CancellationToken cancellationToken = default)
+    public async Task<CursorPage<Message>> GetTranscriptAsync(string sessionId, TranscriptQuery? query = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sessionId);
         query ??= new TranscriptQuery();
         Validate.Range(query.Limit, 1, 200, "limit");
-        return Task.FromResult(Read(() => _reader.Transcript(sessionId, query, _scope))
-                               ?? throw new ParleyNotFoundException($"session '{sessionId}' does not exist.", "id"));
+        return await ReadAsync(ct => _reader.TranscriptAsync(sessionId, query, _scope, ct), cancellationToken)
+               ?? throw new ParleyNotFoundException($"session '{sessionId}' does not exist.", "id");
     }
 
     /// <summary>Messages matching every given filter, newest first.</summary>
@@ -55,7 +55,7 @@ public sealed partial class Ledger
         query ??= new MessageQuery();
         Validate.Range(query.Limit, 1, 200, "limit");
         if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
-        return Task.FromResult(Read(() => _reader.Search(query, _scope)));
+        return ReadAsync(ct => _reader.SearchAsync(query, _scope, ct), cancellationToken);
     }
 
     private static PlannedMessage Plan(string sessionId, NewMessage m, DateTimeOffset now, string prefix)

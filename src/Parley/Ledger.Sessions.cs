@@ -36,7 +36,7 @@ public sealed partial class Ledger
     public Task<Session?> GetSessionAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return Task.FromResult(Read(() => _reader.GetSession(_scope, id)));
+        return ReadAsync(ct => _reader.GetSessionAsync(_scope, id, ct), cancellationToken);
     }
 
     /// <summary>Sessions, newest activity first.</summary>
@@ -47,7 +47,7 @@ public sealed partial class Ledger
         Validate.Range(query.PerPage, 1, 200, "per_page");
         if (query.Channel is not null) Validate.Slug(query.Channel, "channel");
         Validate.Text(query.Text, "q", 200);
-        return Task.FromResult(Read(() => _reader.ListSessions(query, _scope)));
+        return ReadAsync(ct => _reader.ListSessionsAsync(query, _scope, ct), cancellationToken);
     }
 
     /// <summary>Changes a session's title or metadata.</summary>
@@ -90,6 +90,7 @@ public sealed partial class Ledger
     }
 
     // The session an operation just wrote, in the tenant it was written in.
-    private Task<Session> RequireSession(string tenantKey, string id) =>
-        Task.FromResult(Read(() => _reader.GetSession(tenantKey, id)) ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", "id"));
+    private async Task<Session> RequireSession(string tenantKey, string id) =>
+        await ReadAsync(ct => _reader.GetSessionAsync(tenantKey, id, ct), CancellationToken.None)
+        ?? throw new ParleyNotFoundException($"session '{id}' does not exist.", "id");
 }

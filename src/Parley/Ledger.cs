@@ -108,16 +108,17 @@ public sealed partial class Ledger : IAsyncDisposable
             };
     }
 
-    /// <summary>Runs a read, turning a database that cannot be reached into <see cref="ParleyUnavailableException"/>.</summary>
-    private T Read<T>(Func<T> read, bool evenWhileSpooling = false)
+    /// <summary>Runs a read, turning a database that cannot be reached into <see cref="ParleyUnavailableException"/>;
+    /// a cancelled read throws <see cref="OperationCanceledException"/>.</summary>
+    private async Task<T> ReadAsync<T>(Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool evenWhileSpooling = false)
     {
         if (!evenWhileSpooling) EnsureReadable();
         try
         {
-            return read();
+            return await read(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or System.Net.Sockets.SocketException or TimeoutException
-                                  && e is not ArgumentException)
+                                  && e is not ArgumentException && !cancellationToken.IsCancellationRequested)
         {
             throw new ParleyUnavailableException($"the database cannot be read: {e.Message}", e);
         }
@@ -193,7 +194,7 @@ public sealed partial class Ledger : IAsyncDisposable
     public Task<IReadOnlyList<SystemEvent>> GetSystemEventsAsync(SystemEventLevel? level = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         Validate.Range(limit, 1, 1000, "limit");
-        return Task.FromResult(Read(() => _reader.SystemEvents(level, limit), evenWhileSpooling: true));
+        return ReadAsync(ct => _reader.SystemEventsAsync(level, limit, ct), cancellationToken, evenWhileSpooling: true);
     }
 
     /// <summary>Drops parked reports older than <see cref="LedgerOptions.ParkedReportTtl"/>, each with a system

@@ -118,10 +118,10 @@ internal sealed class SqliteEngine : LedgerEngine
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
             var version = ApplyStartupMode(url, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
-            var reader = new AdoReadStore(() =>
+            var reader = new AdoReadStore(async ct =>
             {
                 var read = new SqliteConnection(readCs);
-                read.Open();
+                await read.OpenAsync(ct);
                 return read;
             }, SqliteFlavor.Instance, () =>
             {
