@@ -183,6 +183,29 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task server_sent_events_describe_each_tenants_session_when_two_tenants_hold_its_id()
+    {
+        using var stream = await _s.Http.GetStreamAsync("/api/v1/events");
+        using var reader = new StreamReader(stream);
+        Assert.Equal(": connected", await reader.ReadLineAsync());
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "dup", "tenant": "acme", "title": "acme's"}""");
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "dup", "tenant": "globex", "title": "globex's"}""");
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions/dup/end?tenant=globex");
+        var events = new List<(string Event, JsonNode Data)>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        string? name = null;
+        while (events.Count < 3 && await reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, JsonNode.Parse(line[6..])!));
+        }
+        Assert.Equal(["session.created", "session.created", "session.ended"], events.Select(e => e.Event));
+        Assert.Equal(["acme", "globex", "globex"], events.Select(e => (string?)e.Data["tenant"]));
+        Assert.Equal("globex's", (string?)events[2].Data["title"]);
+        Assert.Equal("ended", (string?)events[2].Data["status"]);
+    }
+
+    [Fact]
     public async Task the_schema_route_answers_while_a_migration_holds_the_lock()
     {
         // Another process's migration, as far as the server can tell: the migration lock held on its own connection.

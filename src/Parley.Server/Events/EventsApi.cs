@@ -73,6 +73,20 @@ internal static class EventsApi
     {
         "message.logged" => change.Message,
         "message.status" => new { message = change.Message, outcome = change.Outcome },
-        _ => (object?)await ledger.GetSessionAsync(change.SessionId) ?? new { id = change.SessionId },
+        _ => await SessionOf(change, ledger),
     };
+
+    // The session as it is now, looked up in its own tenant (ids are a namespace per tenant, so the id alone may name
+    // sessions of several tenants); its id alone when it is gone or cannot be read right now.
+    private static async Task<object> SessionOf(LedgerChange change, Ledger ledger)
+    {
+        try
+        {
+            return (object?)await ledger.ForTenant(change.Tenant).GetSessionAsync(change.SessionId) ?? new { id = change.SessionId };
+        }
+        catch (ParleyUnavailableException)
+        {
+            return new { id = change.SessionId };
+        }
+    }
 }
