@@ -5,7 +5,8 @@ using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
 
-/// <summary><c>parley backup</c> and <c>parley restore</c> (SPEC 4).</summary>
+/// <summary><c>parley backup</c>, <c>restore</c>, <c>maintain</c> and <c>cleanup</c> (docs/cli.md, "backup, restore";
+/// "maintain, cleanup").</summary>
 internal static class BackupCommands
 {
     public static IEnumerable<Command> Build() => [BackupCommand(), RestoreCommand(), MaintainCommand(), CleanupCommand()];

@@ -4,7 +4,7 @@ using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
 
-/// <summary><c>parley db …</c>: schema management (SPEC 3).</summary>
+/// <summary><c>parley db …</c>: schema management (docs/cli.md, "db").</summary>
 internal static class DbCommands
 {
     private static readonly Option<bool> DryRun = new("--dry-run") { Description = "Print the SQL; change nothing" };

@@ -5,7 +5,7 @@ using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
 
-/// <summary><c>parley keys create | list | revoke</c> (SPEC 7.4). A key is printed once, at creation.</summary>
+/// <summary><c>parley keys create | list | revoke</c> (docs/cli.md, "keys"). A key is printed once, at creation.</summary>
 internal static class KeysCommands
 {
     public static Command Build()

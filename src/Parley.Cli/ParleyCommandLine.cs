@@ -5,8 +5,8 @@ using Parley;
 
 namespace Parley.Cli;
 
-/// <summary>The <c>parley</c> command line (SPEC 8). Exit codes: 0 success, 1 failure, 2 usage error,
-/// 3 problems found by verify/check.</summary>
+/// <summary>The <c>parley</c> command line (docs/cli.md). Exit codes (docs/cli.md, "Exit codes"): 0 success,
+/// 1 failure, 2 usage error, 3 problems found (db verify, check, repair, lint; restore).</summary>
 internal static class ParleyCommandLine
 {
     public const int Ok = 0;

@@ -16,7 +16,7 @@ namespace Parley.Server;
 /// <summary>How <c>parley serve</c> runs.</summary>
 public sealed record ServerOptions
 {
-    /// <summary>The database URL (SPEC 1).</summary>
+    /// <summary>The database URL (docs/cli.md, "Database URLs").</summary>
     public string Database { get; init; } = "sqlite:parley.db";
     /// <summary>Where to listen, separated by ';'.</summary>
     public string Urls { get; init; } = "http://127.0.0.1:5080";
@@ -24,7 +24,7 @@ public sealed record ServerOptions
     public SchemaStartupMode Schema { get; init; } = SchemaStartupMode.Migrate;
     /// <summary>Serve beyond loopback without API keys.</summary>
     public bool Insecure { get; init; }
-    /// <summary>The spool file (SPEC 4); null for the default beside the database.</summary>
+    /// <summary>The spool file (README, "When the database is unavailable: the spool"); null for the default.</summary>
     public string? Spool { get; init; }
     /// <summary>The most the spool may hold.</summary>
     public long SpoolMaxBytes { get; init; } = 1L << 30;

@@ -1,6 +1,6 @@
 namespace Parley;
 
-/// <summary>A message's delivery status. The lifecycle rules (SPEC 2.1) order them by rank.</summary>
+/// <summary>A message's delivery status. The lifecycle rules (docs/lifecycle.md) order them by rank.</summary>
 public enum MessageStatus
 {
     /// <summary>Logged, not yet handed to a provider.</summary>
@@ -50,7 +50,7 @@ public enum SessionStatus
     Ended,
 }
 
-/// <summary>What a status report did (SPEC 2.1).</summary>
+/// <summary>What a status report did (docs/lifecycle.md, "Statuses").</summary>
 public enum ReportOutcome
 {
     /// <summary>The report moved the message's status forward.</summary>
@@ -64,7 +64,7 @@ public enum ReportOutcome
     Spooled,
 }
 
-/// <summary>The reader of a session's read marker (SPEC 2.2).</summary>
+/// <summary>The reader of a session's read marker (docs/lifecycle.md, "Read markers").</summary>
 public enum Reader
 {
     /// <summary>Agents (and AI) read what the user wrote.</summary>

@@ -6,8 +6,8 @@ namespace Parley;
 
 public sealed partial class Ledger
 {
-    /// <summary>Applies a status report to a message through the lifecycle rules (SPEC 2.1) and says what it did.
-    /// A <see cref="MessageStatus.Cancelled"/> report is the cancel command: refused with
+    /// <summary>Applies a status report to a message through the lifecycle rules (docs/lifecycle.md) and says what it
+    /// did. A <see cref="MessageStatus.Cancelled"/> report is the cancel command: refused with
     /// <see cref="ParleyConflictException"/> unless the message is pending or sending.</summary>
     public async Task<StatusReportResult> ReportStatusAsync(string messageId, StatusReport report, CancellationToken cancellationToken = default)
     {

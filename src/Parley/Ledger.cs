@@ -44,7 +44,7 @@ public sealed partial class Ledger : IAsyncDisposable
         _log = log;
         Database = database;
         SchemaVersion = version;
-        // Parked reports expire after their time to live (SPEC 2.1 rule 9): checked at open and then hourly.
+        // Parked reports expire after their time to live (docs/lifecycle.md, rule 9): checked at open and then hourly.
         _expiry = _clock.CreateTimer(_ => _ = ExpireQuietly(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
     }
 
@@ -92,8 +92,8 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Write calls waiting for the writer.</summary>
     public long WriteQueueDepth => _writer.QueueDepth;
 
-    /// <summary>The spool: where it is and how many writes wait in it for the database (SPEC 4); null when the
-    /// ledger was opened without one.</summary>
+    /// <summary>The spool: where it is and how many writes wait in it for the database
+    /// (README, "When the database is unavailable: the spool"); null when the ledger was opened without one.</summary>
     public SpoolStatus? Spool => _writer.SpoolFile is { } file ? new SpoolStatus(file.Path, _writer.SpoolPending, _writer.SpoolBytes, file.MaxBytes) : null;
 
     /// <summary>Reads answer from the database, which does not yet hold the writes waiting in the spool: while any
@@ -181,7 +181,7 @@ public sealed partial class Ledger : IAsyncDisposable
         await _writer.DisposeAsync();
     }
 
-    /// <summary>Records a system event (SPEC 2.3).</summary>
+    /// <summary>Records a system event (docs/lifecycle.md, "System events").</summary>
     public Task RecordSystemEventAsync(SystemEventLevel level, string source, string name, System.Text.Json.Nodes.JsonObject? detail = null,
         CancellationToken cancellationToken = default)
     {
@@ -202,10 +202,11 @@ public sealed partial class Ledger : IAsyncDisposable
     public async Task<int> ExpireParkedReportsAsync(CancellationToken cancellationToken = default) =>
         (int)(await _writer.Enqueue(new ExpireParkedOp(), cancellationToken))!;
 
-    /// <summary>Retention (SPEC 4): deletes messages created before <paramref name="cutoff"/>, with their events, in
-    /// batches of <paramref name="batchSize"/>, each its own short commit so other writers wait at most one batch;
-    /// session summaries follow. <paramref name="progress"/> hears the running total. Returns how many were deleted
-    /// (with <paramref name="dryRun"/>, how many would be). Records a system event.</summary>
+    /// <summary>Retention (docs/cli.md, "maintain, cleanup"): deletes messages created before
+    /// <paramref name="cutoff"/>, with their events, in batches of <paramref name="batchSize"/>, each its own short
+    /// commit so other writers wait at most one batch; session summaries follow. <paramref name="progress"/> hears the
+    /// running total. Returns how many were deleted (with <paramref name="dryRun"/>, how many would be). Records a
+    /// system event.</summary>
     public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 250, Action<long>? progress = null,
         CancellationToken cancellationToken = default)
     {

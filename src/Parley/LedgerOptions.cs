@@ -28,8 +28,9 @@ public sealed class LedgerOptions
     /// next commit takes them all, so one fsync serves many callers.</summary>
     public int MaxCallsPerCommit { get; set; } = 1024;
 
-    /// <summary>Whether writes the database cannot take go to the spool (default true; SPEC 4). Command-line tools
-    /// that only read or administer turn it off.</summary>
+    /// <summary>Whether writes the database cannot take go to the spool (default true;
+    /// README, "When the database is unavailable: the spool"). Command-line tools that only read or administer turn it
+    /// off.</summary>
     public bool Spool { get; set; } = true;
 
     /// <summary>The spool file. Default: beside a SQLite database (<c>app.db.spool</c>); for a server database,
@@ -59,7 +60,7 @@ public enum SqliteSynchronous
     Normal,
 }
 
-/// <summary>What opening a ledger does with the schema (SPEC 3, startup mode).</summary>
+/// <summary>What opening a ledger does with the schema (docs/cli.md, "serve": <c>--schema</c>).</summary>
 public enum SchemaStartupMode
 {
     /// <summary>Apply pending migrations under the migration lock, then verify.</summary>

@@ -20,7 +20,7 @@ public sealed record WriterStatistics(long Commits, long CallsCommitted, TimeSpa
     public double CallsPerCommit => Commits == 0 ? 0 : (double)CallsCommitted / Commits;
 }
 
-/// <summary>The spool (SPEC 4) now.</summary>
+/// <summary>The spool now (README, "When the database is unavailable: the spool").</summary>
 /// <param name="Path">The spool file.</param>
 /// <param name="Pending">Writes waiting in it for the database.</param>
 /// <param name="PendingBytes">Their size.</param>

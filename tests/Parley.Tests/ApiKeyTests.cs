@@ -6,8 +6,8 @@ using Parley.Server.Http;
 
 namespace Parley.Tests;
 
-/// <summary>SPEC 7.4 from the outside: keys required once any exists, stored only hashed, and a tenant key that
-/// cannot see or touch another tenant's data (its ids answer 404, never 403).</summary>
+/// <summary>docs/http-api.md, "Access", from the outside: keys required once any exists, stored only hashed, and a
+/// tenant key that cannot see or touch another tenant's data (its ids answer 404, never 403).</summary>
 public class ApiKeyTests : IAsyncLifetime
 {
     private ServerFixture _s = null!;
@@ -78,7 +78,7 @@ public class ApiKeyTests : IAsyncLifetime
         var (_, batch) = await As(_globex, HttpMethod.Post, "/api/v1/status-reports",
             $$"""{"reports": [{"message_id": "{{mid}}", "status": "read"}, {"provider_message_id": "SM-acme", "status": "read"}]}""");
         // By message id: unknown to globex. By provider id: none of globex's messages carries it, so it is parked
-        // for globex (SPEC 2.1 rule 9), where only globex's messages can take it.
+        // for globex (docs/lifecycle.md, rule 9), where only globex's messages can take it.
         Assert.Equal(404, (int)batch!["results"]![0]!["error"]!["status"]!);
         Assert.True((bool)batch["results"]![1]!["parked"]!);
         Assert.Equal(HttpStatusCode.Forbidden, (await As(_globex, HttpMethod.Get, "/api/v1/system/events")).Status);

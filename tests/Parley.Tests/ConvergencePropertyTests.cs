@@ -2,7 +2,7 @@ using Parley.Internal.Lifecycle;
 
 namespace Parley.Tests;
 
-/// <summary>SPEC 2.1 rule 7: for any set of provider reports, every arrival order yields the same message, and
+/// <summary>docs/lifecycle.md, rule 7: for any set of provider reports, every arrival order yields the same message, and
 /// that message is the one the rules define for the set as a whole (status = highest rank, each time the earliest,
 /// implied times, the latest failure's error).</summary>
 public abstract class ConvergencePropertyTests(string engine)

@@ -1,6 +1,6 @@
 namespace Parley.Tests;
 
-/// <summary>SPEC 2.1, rule by rule, through the ledger on a real SQLite file.</summary>
+/// <summary>docs/lifecycle.md, rule by rule, through the ledger on a real database of every engine.</summary>
 public abstract class LifecycleRulesTests(string engine) : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);

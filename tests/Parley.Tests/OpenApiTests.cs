@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Parley.Tests;
 
 /// <summary>/openapi/v1.json, checked by an OpenAPI validator from npm (tests/openapi) against the specification's
-/// own schema, and for every route of SPEC 7.3 this server has.</summary>
+/// own schema, and for the routes docs/http-api.md lists ("Routes").</summary>
 public class OpenApiTests : IAsyncLifetime
 {
     private ServerFixture _s = null!;

@@ -1,6 +1,7 @@
 namespace Parley.Tests;
 
-/// <summary>SPEC 2.2: two markers per session, moved forward only, each passing message reported read.</summary>
+/// <summary>docs/lifecycle.md, "Read markers": two markers per session, moved forward only, each passing message
+/// reported read.</summary>
 public abstract class ReadMarkerTests(string engine) : IAsyncLifetime
 {
     private TempLedger _t = null!;

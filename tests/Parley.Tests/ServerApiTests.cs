@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Parley.Tests;
 
-/// <summary>The HTTP API (SPEC 7) through real HTTP: shapes, status codes, cursors, status reports.</summary>
+/// <summary>The HTTP API (docs/http-api.md) through real HTTP: shapes, status codes, cursors, status reports.</summary>
 public abstract class ServerApiTests(string engine) : IAsyncLifetime
 {
     private ServerFixture _s = null!;

@@ -8,7 +8,7 @@ using System.Text.Json.Nodes;
 namespace Parley.Tests;
 
 /// <summary>Two <c>parley serve</c> processes on one PostgreSQL database, both applying status reports for the same
-/// messages at once: the writers lock the rows they change, so SPEC 2.1 rule 1 (no backward status) and rule 7
+/// messages at once: the writers lock the rows they change, so docs/lifecycle.md rule 1 (no backward status) and rule 7
 /// (convergence) hold across processes. The result is compared with the same reports applied one by one.</summary>
 [Trait("Engine", "postgres")]
 public class TwoServersTests

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>Who is calling: with API keys on, a tenant key sees only its tenant (SPEC 7.4); without keys, or with
-/// an admin key, every tenant.</summary>
+/// <summary>Who is calling: with API keys on, a tenant key sees only its tenant (docs/http-api.md, "Access");
+/// without keys, or with an admin key, every tenant.</summary>
 internal sealed record Caller(string? Tenant)
 {
     public static Caller Everyone { get; } = new((string?)null);

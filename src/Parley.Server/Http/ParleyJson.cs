@@ -4,14 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace Parley.Server.Http;
 
-/// <summary>SPEC 7.1: snake_case names, enums as their wire names, RFC 3339 UTC timestamps with milliseconds.
-/// Unknown fields are refused (a typo such as <c>chanel</c> must not be silently dropped).</summary>
+/// <summary>docs/http-api.md, "Conventions": snake_case names, enums as their wire names, RFC 3339 UTC timestamps with
+/// milliseconds. Unknown fields are refused (a typo such as <c>chanel</c> must not be silently dropped).</summary>
 internal static class ParleyJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
 
-    /// <summary>202 Accepted with the body the write would have had and <c>"spooled": true</c> (SPEC 4): the
-    /// database was unavailable and the write waits in the spool, on disk.</summary>
+    /// <summary>202 Accepted with the body the write would have had and <c>"spooled": true</c> (docs/http-api.md,
+    /// "Spooled writes"): the database was unavailable and the write waits in the spool, on disk.</summary>
     public static Microsoft.AspNetCore.Http.IResult Spooled(object body)
     {
         var node = JsonSerializer.SerializeToNode(body, body.GetType(), Options)!.AsObject();

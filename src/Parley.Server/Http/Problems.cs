@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>RFC 7807 problem+json for every error (SPEC 7.1): bad input is a 4xx naming the field, never a 500.</summary>
+/// <summary>RFC 7807 problem+json for every error (docs/http-api.md, "Errors"): bad input is a 4xx naming the field,
+/// never a 500.</summary>
 internal static class Problems
 {
     public static IResult For(Exception e) => e switch

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Http;
 
-/// <summary>Reads a JSON body under a size limit (SPEC 7.1: 1 MiB, 10 MiB for batch routes). Oversized bodies are
-/// 413, malformed JSON or invalid UTF-8 a 400 naming where, an empty body a 400.</summary>
+/// <summary>Reads a JSON body under a size limit (docs/http-api.md, "Conventions": 1 MiB, 10 MiB for batch routes).
+/// Oversized bodies are 413, malformed JSON or invalid UTF-8 a 400 naming where, an empty body a 400.</summary>
 internal static class RequestBody
 {
     public const long Default = 1024 * 1024;

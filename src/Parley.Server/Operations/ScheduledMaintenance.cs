@@ -5,10 +5,10 @@ using Parley.Internal.Engines;
 
 namespace Parley.Server.Operations;
 
-/// <summary>Maintenance on a schedule (SPEC 4): every <see cref="ServerOptions.MaintainEvery"/>, retention cleanup
-/// when <see cref="ServerOptions.Retention"/> is set (in batches, so writers wait at most one batch), then the engine's
-/// statistics refresh (<c>ANALYZE</c>, <c>PRAGMA optimize</c>, <c>VACUUM ANALYZE</c>) — the same work as
-/// <c>parley cleanup</c> and <c>parley maintain</c>, each recording its system event. A run is skipped while writes
+/// <summary>Maintenance on a schedule (docs/cli.md, "serve"): every <see cref="ServerOptions.MaintainEvery"/>,
+/// retention cleanup when <see cref="ServerOptions.Retention"/> is set (in batches, so writers wait at most one batch),
+/// then the engine's statistics refresh (<c>ANALYZE</c>, <c>PRAGMA optimize</c>, <c>VACUUM ANALYZE</c>) — the same work
+/// as <c>parley cleanup</c> and <c>parley maintain</c>, each recording its system event. A run is skipped while writes
 /// wait in the spool (the database is unavailable) and a failure is logged, never fatal.</summary>
 internal sealed partial class ScheduledMaintenance(Ledger ledger, ServerOptions options, ILogger log) : BackgroundService
 {

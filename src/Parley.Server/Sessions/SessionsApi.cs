@@ -92,7 +92,7 @@ internal sealed record ReadMarkerBody(Reader? Reader = null, string? UpTo = null
 /// <summary>How many messages a read marker passed.</summary>
 internal sealed record MarkedBody(int Marked);
 
-/// <summary>A numbered page (SPEC 7.2).</summary>
+/// <summary>A numbered page (docs/http-api.md, "Pagination").</summary>
 internal sealed record PageBody(IReadOnlyList<object> Items, int Page, int PerPage, long Total, long TotalPages)
 {
     public static PageBody Of<T>(Page<T> page) where T : notnull =>

@@ -1,6 +1,7 @@
 namespace Parley.Internal;
 
-/// <summary>A database named by URL (SPEC 1): <c>sqlite:path</c>, <c>postgres://…</c>, <c>mysql://…</c>.</summary>
+/// <summary>A database named by URL (docs/cli.md, "Database URLs"): <c>sqlite:path</c>, <c>postgres://…</c>,
+/// <c>mysql://…</c>.</summary>
 internal sealed record DatabaseUrl(string Engine, string Target)
 {
     public static DatabaseUrl Parse(string? url)

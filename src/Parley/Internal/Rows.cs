@@ -71,7 +71,7 @@ internal sealed class EventRow
     public ReportOutcome Outcome;
 }
 
-/// <summary>A report waiting for a message with its provider id (SPEC 2.1 rule 9).</summary>
+/// <summary>A report waiting for a message with its provider id (docs/lifecycle.md, rule 9).</summary>
 internal sealed class ParkedRow
 {
     public long Id;
@@ -89,7 +89,7 @@ internal sealed class ParkedRow
     public string? DetailJson;
 }
 
-/// <summary>Which senders each reader reads (SPEC 2.2).</summary>
+/// <summary>Which senders each reader reads (docs/lifecycle.md, "Read markers").</summary>
 internal static class Readers
 {
     public static bool Reads(Reader reader, SenderType sender) =>

@@ -2,8 +2,9 @@ using System.Globalization;
 
 namespace Parley.Internal;
 
-/// <summary>Parley keeps times in UTC to the millisecond (SPEC 7.1). Every time is truncated on the way in, so
-/// that a report read back compares equal to the same report sent again (duplicate detection, SPEC 2.1 rule 6).</summary>
+/// <summary>Parley keeps times in UTC to the millisecond (docs/http-api.md, "Conventions"). Every time is truncated on
+/// the way in, so that a report read back compares equal to the same report sent again (duplicate detection,
+/// docs/lifecycle.md, rule 6).</summary>
 internal static class Timestamps
 {
     public const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";

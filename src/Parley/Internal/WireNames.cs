@@ -1,6 +1,7 @@
 namespace Parley.Internal;
 
-/// <summary>The names enums have in the database and on the wire (SPEC 2): lowercase, snake_case.</summary>
+/// <summary>The names enums have in the database and on the wire: lowercase, snake_case
+/// (docs/http-api.md, "Conventions").</summary>
 internal static class WireNames
 {
     private static readonly string[] Statuses = ["pending", "sending", "sent", "failed", "delivered", "read", "cancelled"];

@@ -11,10 +11,11 @@ internal sealed record CheckFinding(string Area, string Message, bool Repairable
     public override string ToString() => $"{Area}: {Message}{(Repaired ? " (repaired)" : Repairable ? "" : " (repair cannot mend this; it needs a person)")}";
 }
 
-/// <summary>SPEC 4's data check, the same on every engine: the engine's own integrity check, orphans, each session's
-/// summary against real counts, and each message's delivery state against the lifecycle replayed over its events in
-/// the order they were recorded (the writer applied them in that order, through the same rules). Repair recomputes
-/// what is derived — summaries, summary counts, delivery states — in one transaction; it never deletes rows.</summary>
+/// <summary>The data check (docs/cli.md, "db": <c>db check</c>), the same on every engine: the engine's own integrity
+/// check, orphans, each session's summary against real counts, and each message's delivery state against the lifecycle
+/// replayed over its events in the order they were recorded (the writer applied them in that order, through the same
+/// rules). Repair recomputes what is derived — summaries, summary counts, delivery states — in one transaction; it
+/// never deletes rows.</summary>
 internal sealed class DataCheck(DbConnection conn, SqlFlavor flavor, string engine)
 {
     public List<CheckFinding> Run(bool repair)

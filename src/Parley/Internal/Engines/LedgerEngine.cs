@@ -35,7 +35,8 @@ internal abstract class LedgerEngine
     /// <summary>The engine's spellings for the shared SQL.</summary>
     public abstract SqlFlavor Flavor { get; }
 
-    /// <summary>Runs SPEC 4's data check (and with <paramref name="repair"/>, recomputes what is derived).</summary>
+    /// <summary>Runs the data check (docs/cli.md, "db": <c>db check</c>; and with <paramref name="repair"/>, recomputes
+    /// what is derived).</summary>
     public List<CheckFinding> Check(DatabaseUrl url, bool repair)
     {
         using var conn = Connect(url);
@@ -265,8 +266,9 @@ internal abstract class LedgerEngine
         return (LedgerEngine)Activator.CreateInstance(loaded.GetType(type, throwOnError: true)!)!;
     }
 
-    /// <summary>SPEC 3's startup mode: migrate under the lock then verify, verify only, or nothing. A drifted or
-    /// unmigrated database is refused (fail closed) with the differences and the command that mends them.</summary>
+    /// <summary>The schema startup mode (docs/cli.md, "serve": <c>--schema</c>): migrate under the lock then verify,
+    /// verify only, or nothing. A drifted or unmigrated database is refused (fail closed) with the differences and the
+    /// command that mends them.</summary>
     protected int ApplyStartupMode(DatabaseUrl url, LedgerOptions options)
     {
         if (options.Schema == SchemaStartupMode.Off) return -1;

@@ -15,7 +15,8 @@ internal record struct DeliveryState
     public bool DeliveredImplied;
     public string? ErrorCode;
     public string? ErrorMessage;
-    /// <summary>The <c>occurred_at</c> of the failure report the error fields came from (SPEC 2.1 rule 5).</summary>
+    /// <summary>The <c>occurred_at</c> of the failure report the error fields came from
+    /// (docs/lifecycle.md, rule 5).</summary>
     public DateTimeOffset? ErrorAt;
 }
 

@@ -1,9 +1,9 @@
 namespace Parley.Internal.Lifecycle;
 
-/// <summary>SPEC 2.1: the status lifecycle as a pure function of the stored state and one report. Because every
-/// field is a maximum (status by rank, the error by time) or a minimum (each <c>*_at</c>) over the reports seen,
-/// applying a set of reports in any order gives the same message (rule 7). The writer calls this inside the
-/// transaction that holds the message, so concurrent reports cannot race a status backwards (rule 1).</summary>
+/// <summary>docs/lifecycle.md, rules 1–9: the status lifecycle as a pure function of the stored state and one report.
+/// Because every field is a maximum (status by rank, the error by time) or a minimum (each <c>*_at</c>) over the
+/// reports seen, applying a set of reports in any order gives the same message (rule 7). The writer calls this inside
+/// the transaction that holds the message, so concurrent reports cannot race a status backwards (rule 1).</summary>
 internal static class StatusRules
 {
     /// <summary>Rank of each status (rule 1); cancelled is outside the ranking.</summary>

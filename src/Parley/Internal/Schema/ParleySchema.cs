@@ -25,14 +25,15 @@ internal static class ParleySchema
     private static ColumnDef Req(string name, ColumnType type, int length = 0, DefaultValue? def = null) =>
         new(name, type, length, Nullable: false, def);
 
-    /// <summary>v2: <c>updated_at</c> kept by the database for writers other than Parley's (SPEC 3).</summary>
+    /// <summary>v2: <c>updated_at</c> kept by the database for writers other than Parley's
+    /// (README, "Schema management").</summary>
     private static Migration V2UpdatedAtTriggers(SchemaState v1) => Migration.Reversible(2, "updated_at triggers",
     [
         new CreateUpdatedAtTrigger(new("trg_parley_sessions_updated_at", "parley_sessions", "updated_at")),
         new CreateUpdatedAtTrigger(new("trg_parley_messages_updated_at", "parley_messages", "updated_at")),
     ], v1);
 
-    /// <summary>v3: API keys for the server (SPEC 7.4), stored only as keyed hashes.</summary>
+    /// <summary>v3: API keys for the server (docs/http-api.md, "Access"), stored only as keyed hashes.</summary>
     private static Migration V3ApiKeys(SchemaState v2) => Migration.Reversible(3, "api keys",
     [
         new CreateTable(new TableDef("parley_api_keys",

@@ -76,8 +76,8 @@ internal sealed record IndexDef(string Name, string Table, IReadOnlyList<string>
         $"{(Unique ? "unique " : "")}index {Name} on {Table} ({string.Join(",", Columns)}){(Where is null ? "" : $" where {Where}")}";
 }
 
-/// <summary>A trigger that keeps <see cref="Column"/> at the time of the row's last change (SPEC 3: triggers on SQLite
-/// and PostgreSQL, <c>ON UPDATE</c> on MySQL).</summary>
+/// <summary>A trigger that keeps <see cref="Column"/> at the time of the row's last change, for writers other than
+/// Parley's (README, "Schema management"): triggers on SQLite and PostgreSQL, <c>ON UPDATE</c> on MySQL.</summary>
 internal sealed record UpdatedAtTrigger(string Name, string Table, string Column)
 {
     public override string ToString() => $"updated_at trigger {Name} on {Table} ({Column})";

@@ -9,7 +9,8 @@ internal sealed record Drift(string Message, MigrationOp? Fix = null)
 
 internal sealed partial class SchemaRunner
 {
-    /// <summary>Compares the live schema with what the applied version declares (SPEC 3, fail-closed start).</summary>
+    /// <summary>Compares the live schema with what the applied version declares
+    /// (fail-closed start: README, "Schema management").</summary>
     public IReadOnlyList<Drift> Verify() => Locked(commit: false, () => Compare(CheckHistory(engine.ReadHistory())));
 
     /// <summary>Status and drift as they are now, read without the migration lock, for views polled while the ledger

@@ -9,9 +9,10 @@ internal sealed record SchemaStatus(int Version, int Head, IReadOnlyList<History
 /// would run).</summary>
 internal sealed record SchemaChange(int From, int To, IReadOnlyList<int> Versions, IReadOnlyList<string> Sql, bool DryRun);
 
-/// <summary>Schema management (SPEC 3), the same on every engine: the lock is taken before the history is read;
-/// edited or unknown migrations are refused; destructive steps need consent; each migration's steps and its history
-/// row commit together where the engine allows. Engine specifics come from <see cref="ISchemaEngine"/>.</summary>
+/// <summary>Schema management (README, "Schema management"; docs/cli.md, "db"), the same on every engine: the lock is
+/// taken before the history is read; edited or unknown migrations are refused; destructive steps need consent; each
+/// migration's steps and its history row commit together where the engine allows. Engine specifics come from
+/// <see cref="ISchemaEngine"/>.</summary>
 internal sealed partial class SchemaRunner(ISchemaEngine engine, IReadOnlyList<Migration> migrations, TimeProvider clock, Action<string>? progress = null)
 {
     public int Head => migrations[^1].Version;

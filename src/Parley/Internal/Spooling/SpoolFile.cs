@@ -3,13 +3,13 @@ using System.IO.Hashing;
 
 namespace Parley.Internal.Spooling;
 
-/// <summary>The spool on disk (SPEC 4): an append-only file of framed records, each
-/// <c>[u32 length][u32 CRC-32 of the payload][payload]</c> after a 16-byte header, and beside it a small
-/// <c>.pos</c> file holding the offset of the first record not yet replayed (<c>[u64 offset][u32 CRC-32]</c>).
-/// An append is one write and one fsync, so a write acknowledged as spooled is on disk. Opening validates every
-/// pending record; a torn or corrupt tail (a crash mid-append, which was never acknowledged) is moved to a
-/// <c>.torn</c> file and cut off, keeping every record before it. Only one process may hold a spool: the file is
-/// opened exclusively. Used by the writer thread only.</summary>
+/// <summary>The spool on disk (README, "When the database is unavailable: the spool"): an append-only file of framed
+/// records, each <c>[u32 length][u32 CRC-32 of the payload][payload]</c> after a 16-byte header, and beside it a small
+/// <c>.pos</c> file holding the offset of the first record not yet replayed (<c>[u64 offset][u32 CRC-32]</c>). An
+/// append is one write and one fsync, so a write acknowledged as spooled is on disk. Opening validates every pending
+/// record; a torn or corrupt tail (a crash mid-append, which was never acknowledged) is moved to a <c>.torn</c> file
+/// and cut off, keeping every record before it. Only one process may hold a spool: the file is opened exclusively. Used
+/// by the writer thread only.</summary>
 internal sealed class SpoolFile : IDisposable
 {
     private static readonly byte[] Header = "PARLEY-SPOOL v1\n"u8.ToArray();

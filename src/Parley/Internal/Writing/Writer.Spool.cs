@@ -6,14 +6,15 @@ using Parley.Internal.Writing.Ops;
 
 namespace Parley.Internal.Writing;
 
-/// <summary>The writer's side of the spool (SPEC 4). When a commit fails because the database is unavailable (after
-/// retrying for <see cref="LedgerOptions.SpoolAfter"/>), its writes are appended to the spool, fsync'd, and their
-/// callers told <c>spooled</c>. From then on every new write queues behind them in the spool, so order is kept,
-/// while the writer tries to replay the spool into the database with a growing pause (0.25 s to 2 s). Replay runs
-/// the same operations in order, in transactions of up to <see cref="LedgerOptions.MaxCallsPerCommit"/> records,
-/// and moves the spool's position only after each commit. Once the spool is empty, writes go straight to the
-/// database again. A write the database refuses on replay (its session was deleted meanwhile …) is kept in
-/// <c>.rejected</c> beside the spool with an error system event: nothing is dropped silently.</summary>
+/// <summary>The writer's side of the spool (README, "When the database is unavailable: the spool"). When a commit fails
+/// because the database is unavailable (after retrying for <see cref="LedgerOptions.SpoolAfter"/>), its writes are
+/// appended to the spool, fsync'd, and their callers told <c>spooled</c>. From then on every new write queues behind
+/// them in the spool, so order is kept, while the writer tries to replay the spool into the database with a growing
+/// pause (0.25 s to 2 s). Replay runs the same operations in order, in transactions of up to
+/// <see cref="LedgerOptions.MaxCallsPerCommit"/> records, and moves the spool's position only after each commit. Once
+/// the spool is empty, writes go straight to the database again. A write the database refuses on replay (its session
+/// was deleted meanwhile …) is kept in <c>.rejected</c> beside the spool with an error system event: nothing is dropped
+/// silently.</summary>
 internal sealed partial class Writer
 {
     private static readonly TimeSpan FirstReplayDelay = TimeSpan.FromMilliseconds(250);

@@ -230,7 +230,8 @@ internal sealed partial class Writer : IAsyncDisposable
         }
     }
 
-    // A recovered transient error is recorded as a system event (SPEC 2.3), in its own small transaction.
+    // A recovered transient error is recorded as a system event (docs/lifecycle.md, "System events"), in its own small
+    // transaction.
     private void RecordRecoveries()
     {
         var recovered = Interlocked.Exchange(ref _recoveredSinceLastEvent, 0);

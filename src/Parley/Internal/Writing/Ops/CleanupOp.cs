@@ -1,8 +1,9 @@
 namespace Parley.Internal.Writing.Ops;
 
-/// <summary>Retention (SPEC 4): deletes up to <paramref name="limit"/> of the oldest messages created before
-/// <paramref name="cutoff"/> (their events go with them) and takes them out of their sessions' summaries, in one
-/// short transaction of the writer, so that writers wait at most one batch. Result: how many it deleted.</summary>
+/// <summary>Retention (docs/cli.md, "maintain, cleanup"): deletes up to <paramref name="limit"/> of the oldest messages
+/// created before <paramref name="cutoff"/> (their events go with them) and takes them out of their sessions'
+/// summaries, in one short transaction of the writer, so that writers wait at most one batch. Result: how many it
+/// deleted.</summary>
 internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
 {
     protected override object? Run(WriteBatch batch)

@@ -102,7 +102,7 @@ internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? Messag
 }
 
 /// <summary>Moves a reader's marker forward (never back) and reports <c>read</c> for every message it passes that
-/// the reader reads (SPEC 2.2). Result: how many messages it marked.</summary>
+/// the reader reads (docs/lifecycle.md, "Read markers"). Result: how many messages it marked.</summary>
 internal sealed class MarkReadOp(string? scope, string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp
 {
     protected override object? Run(WriteBatch batch)
