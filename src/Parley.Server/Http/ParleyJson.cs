@@ -46,7 +46,7 @@ internal static class ParleyJson
                 ],
             };
         }
-        response.Description = "Accepted into the spool (SPEC 4).";
+        response.Description = "Accepted into the spool: kept on disk, written to the database once it can be reached (docs/reliability.md).";
         return Task.CompletedTask;
     }
 
