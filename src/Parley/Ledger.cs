@@ -158,7 +158,7 @@ public sealed partial class Ledger : IAsyncDisposable
             throw;
         }
         Log.Opened(log, url.ToString(), db.SchemaVersion);
-        var ledger = new Ledger(new Writer(db.Writer, spool, options, log), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
+        var ledger = new Ledger(new Writer(db.Writer, spool, options, log, url.ToString()), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
         if (spool?.DroppedTail is { } torn)
         {
             Log.SpoolTorn(log, spool.Path, torn.Bytes);

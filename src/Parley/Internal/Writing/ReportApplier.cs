@@ -22,6 +22,7 @@ internal static class ReportApplier
                 message.UpdatedAt = batch.Now;
                 store.UpdateDelivery(message);
             }
+            batch.CountReport("duplicate");
             return ReportOutcome.Duplicate;
         }
         if (report.Status == MessageStatus.Cancelled && !StatusRules.CanCancel(message.Delivery.Status))
@@ -61,6 +62,7 @@ internal static class ReportApplier
             Outcome = outcome,
         });
         session.Touch(batch.Now);
+        batch.CountReport(WireNames.Of(outcome));
         batch.Publish(() => new LedgerChange("message.status", message.SessionId,
             Mapping.ToMessage(message, session.Row.AgentReadSeq, session.Row.UserReadSeq), outcome, session.Row.Tenant));
         if (newProviderId is not null) ApplyParked(batch, message, session);

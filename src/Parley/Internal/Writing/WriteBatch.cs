@@ -15,6 +15,7 @@ internal sealed class WriteBatch
     private readonly Dictionary<string, string?> _named = new(StringComparer.Ordinal);
     private readonly Dictionary<(string TenantKey, string Session, string Facet, string Value), long> _facets = [];
     private readonly List<LedgerChange> _changes = [];
+    private readonly Dictionary<string, long> _outcomes = new(StringComparer.Ordinal);
 
     public WriteBatch(WriteStore store, TimeProvider clock, TimeSpan parkedReportTtl)
     {
@@ -36,6 +37,12 @@ internal sealed class WriteBatch
     /// <summary>Changes to publish once this transaction has committed.</summary>
     public IReadOnlyList<LedgerChange> Changes => _changes;
 
+    /// <summary>Status reports this transaction stored, by outcome (<c>applied</c>, <c>stale</c>, <c>duplicate</c>,
+    /// <c>parked</c>): counted once it commits (Telemetry).</summary>
+    public IReadOnlyDictionary<string, long> Outcomes => _outcomes;
+
+    public void CountReport(string outcome) => _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
+
     public void Publish(Func<LedgerChange> change)
     {
         if (Publishing) _changes.Add(change());
@@ -47,6 +54,7 @@ internal sealed class WriteBatch
         _named.Clear();
         _facets.Clear();
         _changes.Clear();
+        _outcomes.Clear();
         Now = Timestamps.Now(Clock);
     }
 

@@ -111,6 +111,7 @@ internal sealed partial class Writer
             _replayDelay = FirstReplayDelay;
             _nextReplay = Stopwatch.GetTimestamp() + (long)(FirstReplayDelay.TotalSeconds * Stopwatch.Frequency);
         }
+        if (Telemetry.SpooledWrites.Enabled) Telemetry.SpooledWrites.Add(spooled.Count, _databaseTag);
         foreach (var op in spooled) op.CompleteSpooled();
     }
 

@@ -28,9 +28,11 @@ internal sealed partial class Writer : IAsyncDisposable
     private readonly long[] _latency = new long[WriterStatistics.CommitSecondsBounds.Count];
     private readonly long[] _groups = new long[WriterStatistics.CallsPerCommitBounds.Count];
 
-    public Writer(WriteStore store, Spooling.SpoolFile? spool, LedgerOptions options, ILogger log)
+    public Writer(WriteStore store, Spooling.SpoolFile? spool, LedgerOptions options, ILogger log, string database = "")
     {
         _store = store;
+        Database = database;
+        _databaseTag = new KeyValuePair<string, object?>(Telemetry.DatabaseTag, database);
         _spool = spool;
         _spoolAfter = options.SpoolAfter;
         _batch = new WriteBatch(store, options.TimeProvider, options.ParkedReportTtl);
@@ -57,7 +59,13 @@ internal sealed partial class Writer : IAsyncDisposable
         }).Build();
         _thread = new Thread(Loop) { IsBackground = true, Name = "parley-writer" };
         _thread.Start();
+        Telemetry.Watch(this);
     }
+
+    /// <summary>The database written to, with any password hidden (the telemetry tag).</summary>
+    public string Database { get; }
+
+    private readonly KeyValuePair<string, object?> _databaseTag;
 
     /// <summary>Operations waiting for a commit.</summary>
     public long QueueDepth => Interlocked.Read(ref _queued);
@@ -157,8 +165,13 @@ internal sealed partial class Writer : IAsyncDisposable
         try
         {
             var started = _commitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-            _retry.Execute(static state => state.Self.RunTransaction(state.Ops, joinQueued: true), (Self: this, Ops: ops));
+            using (var activity = Telemetry.Source.StartActivity("parley.commit"))
+            {
+                _retry.Execute(static state => state.Self.RunTransaction(state.Ops, joinQueued: true), (Self: this, Ops: ops));
+                activity?.SetTag(Telemetry.DatabaseTag, Database).SetTag("parley.calls", ops.Count);
+            }
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            Measure(elapsed, ops.Count);
             Interlocked.Add(ref _commitTicks, elapsed.Ticks);
             Count(_latency, WriterStatistics.CommitSecondsBounds, elapsed.TotalSeconds);
             Count(_groups, WriterStatistics.CallsPerCommitBounds, ops.Count);
@@ -194,6 +207,16 @@ internal sealed partial class Writer : IAsyncDisposable
             var error = new ParleyException($"the write could not be committed: {e.Message}", e);
             foreach (var op in ops) op.Fail(error);
         }
+    }
+
+    // The instruments of a committed group (Telemetry): its duration and size, and its reports by outcome.
+    private void Measure(TimeSpan elapsed, int calls)
+    {
+        if (Telemetry.CommitDuration.Enabled) Telemetry.CommitDuration.Record(elapsed.TotalSeconds, _databaseTag);
+        if (Telemetry.CommitCalls.Enabled) Telemetry.CommitCalls.Record(calls, _databaseTag);
+        if (!Telemetry.Reports.Enabled) return;
+        foreach (var (outcome, n) in _batch.Outcomes)
+            Telemetry.Reports.Add(n, _databaseTag, new KeyValuePair<string, object?>("parley.outcome", outcome));
     }
 
     /// <summary>Moves queued calls into <paramref name="ops"/>, up to the commit limit; false when none were waiting.</summary>
@@ -243,6 +266,7 @@ internal sealed partial class Writer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Telemetry.Forget(this);
         _queue.Writer.TryComplete();
         try
         {

@@ -85,7 +85,11 @@ internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyLi
             // The initial status is a report at created_at, applied before the insert so the row is written once.
             var initialOutcome = planned.Initial is { } initial ? ApplyInitial(m, initial) : default;
             store.InsertMessage(m);
-            if (planned.Initial is { } report) store.InsertEvent(EventOf(m, report, initialOutcome, batch.Now));
+            if (planned.Initial is { } report)
+            {
+                store.InsertEvent(EventOf(m, report, initialOutcome, batch.Now));
+                batch.CountReport(WireNames.Of(initialOutcome));
+            }
 
             row.MessageCount++;
             if (row.FirstMessageAt is null || m.CreatedAt < row.FirstMessageAt) row.FirstMessageAt = m.CreatedAt;

@@ -91,6 +91,7 @@ internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? Messag
                     ErrorMessage = report.ErrorMessage,
                     DetailJson = report.DetailJson,
                 });
+                batch.CountReport("parked");
                 return new BatchReportResult { Parked = true };
             }
             message = found[0];
