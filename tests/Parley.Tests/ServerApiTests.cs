@@ -158,6 +158,20 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
             Assert.NotNull(openapi!["paths"]![path]);
     }
 
+    // The next `count` events of a Server-Sent Events stream (within 20 s).
+    private static async Task<List<(string Event, JsonNode Data)>> ReadEventsAsync(StreamReader reader, int count)
+    {
+        var events = new List<(string Event, JsonNode Data)>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        string? name = null;
+        while (events.Count < count && await reader.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
+            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, JsonNode.Parse(line[6..])!));
+        }
+        return events;
+    }
+
     [Fact]
     public async Task server_sent_events_stream_logged_messages_and_status_changes()
     {
@@ -168,14 +182,7 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
         var (_, m) = await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", """{"sender_type": "agent", "content": "live"}""");
         await _s.Send(HttpMethod.Post, $"/api/v1/messages/{m!["id"]}/status", """{"status": "sent"}""");
         await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/end");
-        var events = new List<(string Event, JsonNode Data)>();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        string? name = null;
-        while (events.Count < 3 && await reader.ReadLineAsync(cts.Token) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, JsonNode.Parse(line[6..])!));
-        }
+        var events = await ReadEventsAsync(reader, 3);
         Assert.Equal(["message.logged", "message.status", "session.ended"], events.Select(e => e.Event));
         Assert.Equal("live", (string?)events[0].Data["content"]);
         Assert.Equal("applied", (string?)events[1].Data["outcome"]);
@@ -191,14 +198,7 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
         await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "dup", "tenant": "acme", "title": "acme's"}""");
         await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "dup", "tenant": "globex", "title": "globex's"}""");
         await _s.Send(HttpMethod.Post, "/api/v1/sessions/dup/end?tenant=globex");
-        var events = new List<(string Event, JsonNode Data)>();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        string? name = null;
-        while (events.Count < 3 && await reader.ReadLineAsync(cts.Token) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal)) name = line[7..];
-            else if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add((name!, JsonNode.Parse(line[6..])!));
-        }
+        var events = await ReadEventsAsync(reader, 3);
         Assert.Equal(["session.created", "session.created", "session.ended"], events.Select(e => e.Event));
         Assert.Equal(["acme", "globex", "globex"], events.Select(e => (string?)e.Data["tenant"]));
         Assert.Equal("globex's", (string?)events[2].Data["title"]);
