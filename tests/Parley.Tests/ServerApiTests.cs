@@ -142,6 +142,7 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
     {
         var (r, ready) = await _s.Send(HttpMethod.Get, "/health/ready");
         Assert.Equal("ready", (string?)ready!["status"]);
+        Assert.True((bool)ready["schema"]!["verified"]!);
         Assert.Equal(HttpStatusCode.OK, (await _s.Http.GetAsync("/health/live")).StatusCode);
         await _s.Send(HttpMethod.Post, "/api/v1/sessions", "{}");
         var metrics = await _s.Http.GetStringAsync("/metrics");
@@ -156,6 +157,22 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
         var (_, openapi) = await _s.Send(HttpMethod.Get, "/openapi/v1.json");
         foreach (var path in new[] { "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/sessions/{id}/messages", "/api/v1/messages/{id}/status", "/api/v1/status-reports", "/api/v1/events" })
             Assert.NotNull(openapi!["paths"]![path]);
+    }
+
+    [Fact]
+    public async Task a_batch_report_naming_another_channel_than_its_message_is_refused_like_a_single_one()
+    {
+        await _s.Send(HttpMethod.Post, "/api/v1/sessions", """{"id": "ch"}""");
+        var (_, m) = await _s.Send(HttpMethod.Post, "/api/v1/sessions/ch/messages", """{"sender_type": "agent", "channel": "sms", "content": "x"}""");
+        var id = (string)m!["id"]!;
+        var (single, _) = await _s.Send(HttpMethod.Post, $"/api/v1/messages/{id}/status", """{"status": "sent", "channel": "whatsapp"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, single.StatusCode);
+        var (_, batch) = await _s.Send(HttpMethod.Post, "/api/v1/status-reports", $$"""{"reports": [{"message_id": "{{id}}", "status": "sent", "channel": "whatsapp"}]}""");
+        Assert.Equal(400, (int)batch!["results"]![0]!["error"]!["status"]!);
+        Assert.Contains("channel", (string?)batch["results"]![0]!["error"]!["detail"], StringComparison.Ordinal);
+        var (_, stored) = await _s.Send(HttpMethod.Get, $"/api/v1/messages/{id}");
+        Assert.Equal("pending", (string?)stored!["status"]);
+        Assert.Empty(stored["events"]!.AsArray());
     }
 
     // The next `count` events of a Server-Sent Events stream (within 20 s).

@@ -65,7 +65,7 @@ internal static class OperationsApi
             }
             var body = new
             {
-                status = ready ? "ready" : "unavailable", database, schema = new { verified = true, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth,
+                status = ready ? "ready" : "unavailable", database, schema = new { verified = ledger.SchemaVersion >= 0, version = ledger.SchemaVersion }, writer_queue = ledger.WriteQueueDepth,
                 spool = spool is null ? null : new { path = full ? spool.Path : null, pending = spool.Pending, bytes = spool.PendingBytes, max_bytes = spool.MaxBytes },
             };
             if (!ready) ctx.Response.Headers.RetryAfter = "2";

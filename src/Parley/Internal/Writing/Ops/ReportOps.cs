@@ -65,6 +65,8 @@ internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? Messag
         {
             message = batch.Message(scope, messageId)
                       ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
+            if (report.Channel is not null && report.Channel != message.Channel)
+                throw new ArgumentException($"channel '{report.Channel}' does not match the message's channel '{message.Channel}'.", "channel");
         }
         else
         {
