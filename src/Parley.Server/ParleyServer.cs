@@ -53,7 +53,11 @@ public static class ParleyServer
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         if (options.ExtraLogger is not null) builder.Logging.AddProvider(options.ExtraLogger);
         builder.WebHost.UseUrls(options.Urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestBody.Batch + 1);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = RequestBody.Batch + 1;
+            RequestLimits.Configure(k.Limits);
+        });
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = ParleyJson.Options.PropertyNamingPolicy;
@@ -110,6 +114,7 @@ public static class ParleyServer
         });
 
         app.Use(metrics.Count);
+        app.Use(RequestLimits.Middleware);
         app.Use(ProblemsForExceptions);
         app.Use(new BrowserGuard(keys, loopbackOnly: exposed is null).Middleware);
         app.Use(keys.Middleware);
