@@ -15,7 +15,7 @@ internal sealed class PostgresFlavor : SqlFlavor
     public override string BeginSnapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     public override string ForUpdate => " FOR UPDATE";
 
-    protected override string FacetConflict => "ON CONFLICT (tenant_key, session_id, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
+    protected override string FacetConflict => "ON CONFLICT (session_id, tenant_key, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
 
     public override string NullSafeEquals(string left, string right) => $"{left} IS NOT DISTINCT FROM {right}";
 

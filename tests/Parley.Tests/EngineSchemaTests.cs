@@ -45,7 +45,7 @@ public class EngineSchemaTests
             Col("id", ColumnType.Serial, nullable: false), Col("message_id", ColumnType.Text, 64, nullable: false), Col("note", ColumnType.LongText),
             Col("at", ColumnType.Timestamp, nullable: false, def: DefaultValue.Now), Col("flag", ColumnType.Boolean, nullable: false, def: DefaultValue.Of(true)),
             Col("doc", ColumnType.Json), Col("tenant_key", ColumnType.Text, 128, nullable: false, def: DefaultValue.Of("")),
-        ], ["id"], [new ForeignKeyDef(["tenant_key", "message_id"], "parley_messages", ["tenant_key", "id"], CascadeDelete: true)]))], null,
+        ], ["id"], [new ForeignKeyDef(["message_id", "tenant_key"], "parley_messages", ["id", "tenant_key"], CascadeDelete: true)]))], null,
             "SELECT count(*) FROM parley_messages WHERE id NOT IN (SELECT message_id FROM parley_test_notes)"),
         "drop trigger" => ([new DropUpdatedAtTrigger("trg_parley_messages_updated_at", "parley_messages")], null, "SELECT count(*) FROM parley_messages"),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

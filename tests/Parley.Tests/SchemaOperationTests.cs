@@ -120,8 +120,8 @@ public class SchemaOperationTests : IDisposable
         UpAndDown("parley_messages",
         [
             new CreateTable(table),
-            new CreateIndex(new IndexDef("ix_parley_test_notes_message", "parley_test_notes", ["tenant_key", "message_id"])),
-            new AddForeignKey("parley_test_notes", new ForeignKeyDef(["tenant_key", "message_id"], "parley_messages", ["tenant_key", "id"], CascadeDelete: true)),
+            new CreateIndex(new IndexDef("ix_parley_test_notes_message", "parley_test_notes", ["message_id", "tenant_key"])),
+            new AddForeignKey("parley_test_notes", new ForeignKeyDef(["message_id", "tenant_key"], "parley_messages", ["id", "tenant_key"], CascadeDelete: true)),
             new CreateIndex(new IndexDef("ix_parley_messages_template", "parley_messages", ["template", "created_at"])),
         ], () =>
         {
@@ -178,7 +178,7 @@ public class SchemaOperationTests : IDisposable
         _db.Runner(SchemaFixture.With(new CreateTable(table))).Migrate();
         _db.Exec("INSERT INTO parley_test_refs (message_id) VALUES ('no-such-message')");
         var head = SchemaFixture.With(new CreateTable(table));
-        var v5 = Migration.Reversible(Head + 2, "add fk", [new AddForeignKey("parley_test_refs", new ForeignKeyDef(["tenant_key", "message_id"], "parley_messages", ["tenant_key", "id"], false))],
+        var v5 = Migration.Reversible(Head + 2, "add fk", [new AddForeignKey("parley_test_refs", new ForeignKeyDef(["message_id", "tenant_key"], "parley_messages", ["id", "tenant_key"], false))],
             SchemaState.At(head, Head + 1));
         var e = Assert.Throws<ParleyException>(() => _db.Runner([.. head, v5]).Migrate());
         Assert.Contains("would break 1 foreign key", e.Message);

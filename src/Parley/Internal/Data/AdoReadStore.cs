@@ -46,7 +46,9 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         if (q.Status is { } status) Add("status = @status", "@status", WireNames.Of(status));
         if (q.Kind is not null) Add("kind = @kind", "@kind", q.Kind);
         if (q.Tenant is not null) Add("tenant = @tenant", "@tenant", q.Tenant);
-        if (scope is not null) Add("tenant_key = @scope", "@scope", scope);
+        // On tenant (indexed with updated_at), which a session's tenant_key mirrors.
+        if (scope is { Length: > 0 }) Add("tenant = @scope", "@scope", scope);
+        else if (scope is not null) where.Append(" AND tenant IS NULL");
         if (q.Since is { } since) Add("started_at >= @since", "@since", since);
         if (q.Until is { } until) Add("started_at < @until", "@until", until);
         if (q.Channel is not null)

@@ -49,15 +49,18 @@ internal static class ParleySchema
     ], v2);
 
     /// <summary>v4: ids are namespaces per tenant (docs/security.md, "Tenants"). Every row that an id names carries
-    /// <c>tenant_key</c> (the session's tenant, <c>''</c> for none), and every key and foreign key starts with it: two
+    /// <c>tenant_key</c> (the session's tenant, <c>''</c> for none), and every key and foreign key includes it: two
     /// tenants may both hold session <c>chat-1</c>, message <c>m-1</c> or provider id <c>SM1</c>. A parked report's
     /// <c>tenant_key</c> is the tenant that reported it, or NULL when an unscoped caller did (it then waits for a
-    /// message of any tenant). Ids alone stay indexed so that an unscoped caller finds an id in whichever tenant holds it.</summary>
+    /// message of any tenant). Each key leads with the id, so an unscoped caller finds an id in whichever tenant holds it
+    /// through the same index.</summary>
     private static Migration V4TenantNamespaces(SchemaState v3)
     {
         var key = Req("tenant_key", ColumnType.Text, 128, DefaultValue.Of(""));
         ForeignKeyDef OldFk(string column, string table) => new([column], table, ["id"], CascadeDelete: true);
-        ForeignKeyDef NewFk(string column, string table) => new(["tenant_key", column], table, ["tenant_key", "id"], CascadeDelete: true);
+        // The id leads and tenant_key follows, in every key: a lookup by id alone (a caller not confined to a tenant)
+        // uses the same index as one within a tenant, so no index is added for it.
+        ForeignKeyDef NewFk(string column, string table) => new([column, "tenant_key"], table, ["id", "tenant_key"], CascadeDelete: true);
         // The backfill must not move updated_at, so the triggers that keep it are off while it runs.
         var sessionsTrigger = new UpdatedAtTrigger("trg_parley_sessions_updated_at", "parley_sessions", "updated_at");
         var messagesTrigger = new UpdatedAtTrigger("trg_parley_messages_updated_at", "parley_messages", "updated_at");
@@ -89,16 +92,13 @@ internal static class ParleySchema
             new DropIndex("ux_parley_messages_idempotency", "parley_messages"),
             new DropIndex("ux_parley_messages_provider", "parley_messages"),
             new DropIndex("ix_parley_message_events_message", "parley_message_events"),
-            new SetPrimaryKey("parley_sessions", ["tenant_key", "id"]),
-            new SetPrimaryKey("parley_session_facets", ["tenant_key", "session_id", "facet", "value"]),
-            new CreateIndex(new("ix_parley_sessions_id", "parley_sessions", ["id"])),
-            new CreateIndex(new("ux_parley_messages_tenant_id", "parley_messages", ["tenant_key", "id"], Unique: true)),
-            new CreateIndex(new("ix_parley_messages_id", "parley_messages", ["id"])),
-            new CreateIndex(new("ux_parley_messages_tenant_session_seq", "parley_messages", ["tenant_key", "session_id", "session_seq"], Unique: true)),
-            new CreateIndex(new("ux_parley_messages_tenant_idempotency", "parley_messages", ["tenant_key", "session_id", "idempotency_key"], Unique: true, Where: "idempotency_key IS NOT NULL")),
-            new CreateIndex(new("ux_parley_messages_tenant_provider", "parley_messages", ["tenant_key", "provider_message_id", "channel"], Unique: true, Where: "provider_message_id IS NOT NULL")),
-            new CreateIndex(new("ix_parley_messages_provider", "parley_messages", ["provider_message_id", "channel"], Where: "provider_message_id IS NOT NULL")),
-            new CreateIndex(new("ix_parley_message_events_tenant_message", "parley_message_events", ["tenant_key", "message_id", "status", "occurred_at"])),
+            new SetPrimaryKey("parley_sessions", ["id", "tenant_key"]),
+            new SetPrimaryKey("parley_session_facets", ["session_id", "tenant_key", "facet", "value"]),
+            new CreateIndex(new("ux_parley_messages_tenant_id", "parley_messages", ["id", "tenant_key"], Unique: true)),
+            new CreateIndex(new("ux_parley_messages_tenant_session_seq", "parley_messages", ["session_id", "tenant_key", "session_seq"], Unique: true)),
+            new CreateIndex(new("ux_parley_messages_tenant_idempotency", "parley_messages", ["session_id", "tenant_key", "idempotency_key"], Unique: true, Where: "idempotency_key IS NOT NULL")),
+            new CreateIndex(new("ux_parley_messages_tenant_provider", "parley_messages", ["provider_message_id", "channel", "tenant_key"], Unique: true, Where: "provider_message_id IS NOT NULL")),
+            new CreateIndex(new("ix_parley_message_events_tenant_message", "parley_message_events", ["message_id", "tenant_key", "status", "occurred_at"])),
             new AddForeignKey("parley_session_facets", NewFk("session_id", "parley_sessions")),
             new AddForeignKey("parley_messages", NewFk("session_id", "parley_sessions")),
             new AddForeignKey("parley_message_events", NewFk("message_id", "parley_messages")),

@@ -14,7 +14,7 @@ internal sealed class SqliteFlavor : SqlFlavor
     public override string NotIndexed(string column) => "+" + column;
     public override bool PrepareCommands => true;
 
-    protected override string FacetConflict => "ON CONFLICT (tenant_key, session_id, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
+    protected override string FacetConflict => "ON CONFLICT (session_id, tenant_key, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
 
     public override string NullSafeEquals(string left, string right) => $"{left} IS {right}";
 
