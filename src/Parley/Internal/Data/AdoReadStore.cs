@@ -30,7 +30,7 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         await using var snapshot = await ReadSnapshot.BeginAsync(conn, flavor, ct);
         var rows = await QueryRowsAsync(conn, ct, $"SELECT {SessionColumns} FROM parley_sessions WHERE id = @id" + (scope is null ? "" : " AND tenant_key = @scope"),
             r => Session(r), ("@id", id), ("@scope", scope));
-        if (rows.Count > 1) throw Writing.WriteBatch.Ambiguous("session", id, rows.Select(r => r.TenantKey));
+        if (rows.Count > 1) throw Tenants.Ambiguous("session", id, rows.Select(r => r.TenantKey));
         return rows.Count == 0 ? null : Mapping.ToSession(rows[0], (await FacetsAsync(conn, rows, ct))[(rows[0].TenantKey, id)]);
     }
 
@@ -73,7 +73,7 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         await using var snapshot = await ReadSnapshot.BeginAsync(conn, flavor, ct);
         var rows = await QueryRowsAsync(conn, ct, MessageWithMarkers + " WHERE m.id = @id" + (scope is null ? "" : " AND m.tenant_key = @scope"), ReadMessage,
             ("@id", id), ("@scope", scope));
-        if (rows.Count > 1) throw Writing.WriteBatch.Ambiguous("message", id, rows.Select(r => r.Row!.TenantKey));
+        if (rows.Count > 1) throw Tenants.Ambiguous("message", id, rows.Select(r => r.Row!.TenantKey));
         if (rows.Count == 0) return null;
         var found = rows[0];
         var events = await QueryRowsAsync(conn, ct, $"SELECT {EventColumns} FROM parley_message_events WHERE tenant_key = @tk AND message_id = @id ORDER BY id",
@@ -89,7 +89,7 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         var session = await QueryRowsAsync(conn, ct, "SELECT agent_read_seq, user_read_seq, tenant_key FROM parley_sessions WHERE id = @id" +
                                       (scope is null ? "" : " AND tenant_key = @scope"),
             r => (Agent: r.GetInt64(0), User: r.GetInt64(1), TenantKey: r.GetString(2)), ("@id", sessionId), ("@scope", scope));
-        if (session.Count > 1) throw Writing.WriteBatch.Ambiguous("session", sessionId, session.Select(s => s.TenantKey));
+        if (session.Count > 1) throw Tenants.Ambiguous("session", sessionId, session.Select(s => s.TenantKey));
         if (session.Count == 0) return null;
         var (op, order) = q.Descending ? ("<", "DESC") : (">", "ASC");
         var rows = await QueryRowsAsync(conn, ct,
@@ -143,10 +143,9 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         var result = new Dictionary<(string, string), (long, long)>();
         var ids = wanted.Select(s => s.Id).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count == 0) return result;
-        var names = ids.Select((_, i) => $"@s{i}").ToList();
-        foreach (var row in await QueryRowsAsync(conn, ct, $"SELECT tenant_key, id, agent_read_seq, user_read_seq FROM parley_sessions WHERE id IN ({string.Join(", ", names)})",
-                     r => (Key: (r.GetString(0), r.GetString(1)), Agent: r.GetInt64(2), User: r.GetInt64(3)),
-                     [.. ids.Select((id, i) => (names[i], (object?)id))]))
+        var (list, args) = InList(ids);
+        foreach (var row in await QueryRowsAsync(conn, ct, $"SELECT tenant_key, id, agent_read_seq, user_read_seq FROM parley_sessions WHERE id IN ({list})",
+                     r => (Key: (r.GetString(0), r.GetString(1)), Agent: r.GetInt64(2), User: r.GetInt64(3)), args))
         {
             if (wanted.Contains(row.Key)) result[row.Key] = (row.Agent, row.User);
         }
@@ -196,17 +195,20 @@ internal sealed class AdoReadStore(Func<CancellationToken, Task<DbConnection>> o
         var result = sessions.ToDictionary(s => (s.TenantKey, s.Id), _ => new List<(string, string, long)>());
         if (sessions.Count == 0) return result;
         var ids = sessions.Select(s => s.Id).Distinct(StringComparer.Ordinal).ToList();
-        var names = ids.Select((_, i) => $"@s{i}").ToList();
+        var (list, args) = InList(ids);
         var rows = await QueryRowsAsync(conn, ct,
-            $"SELECT tenant_key, session_id, facet, value, n FROM parley_session_facets WHERE session_id IN ({string.Join(", ", names)})",
-            r => (TenantKey: r.GetString(0), Session: r.GetString(1), Facet: r.GetString(2), Value: r.GetString(3), N: r.GetInt64(4)),
-            [.. ids.Select((id, i) => (names[i], (object?)id))]);
+            $"SELECT tenant_key, session_id, facet, value, n FROM parley_session_facets WHERE session_id IN ({list})",
+            r => (TenantKey: r.GetString(0), Session: r.GetString(1), Facet: r.GetString(2), Value: r.GetString(3), N: r.GetInt64(4)), args);
         foreach (var f in rows)
         {
-            if (result.TryGetValue((f.TenantKey, f.Session), out var list)) list.Add((f.Facet, f.Value, f.N));
+            if (result.TryGetValue((f.TenantKey, f.Session), out var counts)) counts.Add((f.Facet, f.Value, f.N));
         }
         return result;
     }
+
+    /// <summary>Session ids as an <c>IN (…)</c> list of parameters <c>@s0</c>, <c>@s1</c> … and their values.</summary>
+    private static (string List, (string, object?)[] Args) InList(List<string> ids) =>
+        (string.Join(", ", ids.Select((_, i) => $"@s{i}")), [.. ids.Select((id, i) => ($"@s{i}", (object?)id))]);
 
     private static string EscapeLike(string text) =>
         text.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal);

@@ -75,7 +75,7 @@ internal sealed class WriteBatch
             if (known is not null || !_named.ContainsKey(id)) return known is null ? null : InTenant(known, id);
         }
         var holders = _sessions.Where(p => p.Key.Id == id && !p.Value.Deleted).Select(p => p.Key.TenantKey).Order(StringComparer.Ordinal);
-        throw Ambiguous("session", id, holders);
+        throw Tenants.Ambiguous("session", id, holders);
     }
 
     private SessionState? InTenant(string tenantKey, string id)
@@ -99,10 +99,6 @@ internal sealed class WriteBatch
         }
     }
 
-    /// <summary>The conflict for an id that several tenants hold, asked for by a caller not confined to one.</summary>
-    public static ParleyConflictException Ambiguous(string what, string id, IEnumerable<string> tenantKeys) =>
-        new($"{what} id '{id}' exists in several tenants ({string.Join(", ", tenantKeys.Select(t => t.Length == 0 ? "no tenant" : $"'{t}'"))}); name the tenant.");
-
     /// <summary>The message with this id as a caller in <paramref name="scope"/> names it (see <see cref="Session"/>).</summary>
     public MessageRow? Message(string? scope, string id)
     {
@@ -112,7 +108,7 @@ internal sealed class WriteBatch
         {
             0 => null,
             1 => found[0],
-            _ => throw Ambiguous("message", id, found.Select(m => m.TenantKey)),
+            _ => throw Tenants.Ambiguous("message", id, found.Select(m => m.TenantKey)),
         };
     }
 

@@ -73,7 +73,7 @@ internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? Messag
             var providerId = report.ProviderMessageId!;
             var found = batch.Store.FindMessagesByProvider(scope, providerId, report.Channel);
             if (found.Select(m => m.TenantKey).Distinct(StringComparer.Ordinal).Count() > 1)
-                throw WriteBatch.Ambiguous("provider", providerId, found.Select(m => m.TenantKey).Distinct(StringComparer.Ordinal));
+                throw Tenants.Ambiguous("provider", providerId, found.Select(m => m.TenantKey).Distinct(StringComparer.Ordinal));
             if (found.Count > 1)
                 throw new ArgumentException($"provider id '{providerId}' is carried by messages on several channels; give the channel.", "channel");
             if (found.Count == 0)
