@@ -37,6 +37,8 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
     [InlineData("PATCH", "/api/v1/sessions/s", "{\"tenant\": \"other\"}", 400, "tenant")]
     [InlineData("PATCH", "/api/v1/sessions/s", "{\"title\": 5}", 400, "title")]
     [InlineData("GET", "/api/v1/sessions?page=0", null, 400, "page")]
+    [InlineData("GET", "/api/v1/sessions/s?tenant=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", null, 400, "tenant")]
+    [InlineData("POST", "/api/v1/sessions?tenant=acme", "{\"id\": \"t1\", \"tenant\": \"globex\"}", 400, "tenant")]
     [InlineData("GET", "/api/v1/sessions?page=99999999999", null, 400, "page")]
     [InlineData("GET", "/api/v1/sessions?per_page=201", null, 400, "per_page")]
     [InlineData("GET", "/api/v1/sessions?status=open", null, 400, "status")]

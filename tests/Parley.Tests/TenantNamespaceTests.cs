@@ -87,6 +87,8 @@ public class TenantNamespaceTests
         // Sessions without a tenant are a namespace of their own.
         Assert.True((await ledger.CreateSessionAsync(new NewSession { Id = "chat-1" })).Created);
         Assert.Null((await ledger.ForTenant(null).GetSessionAsync("chat-1"))!.Tenant);
+        Assert.Equal(1, (await ledger.ForTenant(null).ListSessionsAsync()).Total);
+        Assert.Throws<ArgumentException>(() => ledger.ForTenant(""));
         Assert.Equal(3, (await ledger.ListSessionsAsync()).Total);
         Assert.Equal(1, (await globex.ListSessionsAsync()).Total);
 
