@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Parley.Server;
+using Parley.AspNetCore;
 
 namespace Parley.Bench;
 

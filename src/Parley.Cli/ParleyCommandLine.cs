@@ -150,7 +150,7 @@ internal static class ParleyCommandLine
         var serve = new Command("serve", "Run the HTTP API.") { urls, schema, insecure, spool, spoolMax, maintainEvery, retention };
         serve.SetAction(async (parsed, ct) =>
         {
-            var options = new Parley.Server.ServerOptions
+            var options = new Parley.AspNetCore.ServerOptions
             {
                 Database = DatabaseOf(parsed),
                 Urls = parsed.GetValue(urls)!,
@@ -161,7 +161,7 @@ internal static class ParleyCommandLine
                 MaintainEvery = parsed.GetValue(maintainEvery) is "off" ? null : ParseAge(parsed.GetValue(maintainEvery)!, "--maintain-every"),
                 Retention = parsed.GetValue(retention) is { } keep ? ParseAge(keep, "--retention") : null,
             };
-            await using var app = await Parley.Server.ParleyServer.BuildAsync(options, ct);
+            await using var app = await Parley.AspNetCore.ParleyServer.BuildAsync(options, ct);
             try
             {
                 await app.StartAsync(ct);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;

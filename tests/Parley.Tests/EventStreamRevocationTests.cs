@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Time.Testing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Parley.Internal.Spooling;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

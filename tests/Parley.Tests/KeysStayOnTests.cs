@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>RFC 7807 problem+json for every error (docs/http-api.md, "Errors"): bad input is a 4xx naming the field,
 /// never a 500.</summary>

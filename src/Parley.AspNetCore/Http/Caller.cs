@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>Who is calling: with API keys on, a tenant key sees only its tenant (docs/http-api.md, "Access");
 /// without keys, or with an admin key, every tenant.</summary>

@@ -2,9 +2,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
-namespace Parley.Server.Sessions;
+namespace Parley.AspNetCore.Sessions;
 
 /// <summary><c>/api/v1/sessions</c>: create, list, read, change, end, delete, and read markers.</summary>
 internal static class SessionsApi

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>docs/http-api.md, "Conventions": snake_case names, enums as their wire names, RFC 3339 UTC timestamps with
 /// milliseconds. Unknown fields are refused (a typo such as <c>chanel</c> must not be silently dropped).</summary>

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>API keys on the wire (README, "API keys and tenants"; docs/security.md): once any key has been created, every <c>/api/v1</c> route needs
 /// <c>Authorization: Bearer &lt;key&gt;</c>; a tenant key is confined to its tenant and kept off the system routes.

@@ -4,7 +4,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace Parley.Server.Operations;
+namespace Parley.AspNetCore.Operations;
 
 /// <summary>Counts requests by method, route pattern and status for <c>/metrics</c>. Every label comes from a bounded set,
 /// whatever a client sends: methods outside HTTP's own are <c>other</c>, a request no endpoint matched is

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
-namespace Parley.Server.Messages;
+namespace Parley.AspNetCore.Messages;
 
 /// <summary>Messages: logging, transcripts, search, and status reports one at a time or in webhook batches.</summary>
 internal static class MessagesApi

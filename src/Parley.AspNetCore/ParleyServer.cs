@@ -5,13 +5,13 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Parley.Server.Events;
-using Parley.Server.Http;
-using Parley.Server.Messages;
-using Parley.Server.Operations;
-using Parley.Server.Sessions;
+using Parley.AspNetCore.Events;
+using Parley.AspNetCore.Http;
+using Parley.AspNetCore.Messages;
+using Parley.AspNetCore.Operations;
+using Parley.AspNetCore.Sessions;
 
-namespace Parley.Server;
+namespace Parley.AspNetCore;
 
 /// <summary>How <c>parley serve</c> runs.</summary>
 public sealed record ServerOptions
@@ -154,7 +154,7 @@ public static class ParleyServer
         {
             var result = Problems.For(e);
             if (e is ParleyException) ctx.Response.Headers.RetryAfter = e is ParleyUnavailableException u ? ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : "5";
-            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
+            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.AspNetCore");
             // A 503 is an answer Parley means to give (the database and the spool cannot take it now): one line, no trace.
             if (e is ParleyException)
                 log.LogWarning("{Method} {Path} answered 503: {Reason}", ctx.Request.Method, ctx.Request.Path, e.Message);

@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Parley.Internal.Schema;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
-namespace Parley.Server.Operations;
+namespace Parley.AspNetCore.Operations;
 
 /// <summary>Health, metrics, system events and the schema's state.</summary>
 internal static class OperationsApi

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>Query string values, parsed with errors that name the parameter (a 400, never a 500).</summary>
 internal sealed class QueryArgs(IQueryCollection query)

@@ -3,9 +3,9 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Parley.Server.Http;
+using Parley.AspNetCore.Http;
 
-namespace Parley.Server.Events;
+namespace Parley.AspNetCore.Events;
 
 /// <summary><c>GET /api/v1/events</c>: Server-Sent Events for every committed change the caller may see:
 /// <c>message.logged</c>, <c>message.status</c>, <c>session.created</c>, <c>session.ended</c>.</summary>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>Reads a JSON body under a size limit (docs/http-api.md, "Conventions": 1 MiB, 10 MiB for batch routes).
 /// Oversized bodies are 413, malformed JSON or invalid UTF-8 a 400 naming where, an empty body a 400.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Parley.Internal;
 using Parley.Internal.Engines;
 
-namespace Parley.Server.Operations;
+namespace Parley.AspNetCore.Operations;
 
 /// <summary>Maintenance on a schedule (docs/cli.md, "serve"): every <see cref="ServerOptions.MaintainEvery"/>,
 /// retention cleanup when <see cref="ServerOptions.Retention"/> is set (in batches, so writers wait at most one batch),

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>The request line and header limits, answered as problem+json (docs/security.md, "HTTP"). Kestrel answers
 /// requests over its own limits itself, before any middleware, with an empty body and no way to change it; so its

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
-namespace Parley.Server.Http;
+namespace Parley.AspNetCore.Http;
 
 /// <summary>Keeps web pages from using the API through a visitor's browser (docs/security.md, HTTP). A keyless server
 /// listening on loopback answers only to loopback host names (DNS rebinding), so anything else is 421; requests that
