@@ -135,7 +135,7 @@ public static class ParleyServer
         api.MapSessions();
         api.MapMessages();
         api.MapEvents();
-        api.MapSystem(options.Database);
+        api.MapSystem();
         app.MapHealth(metrics);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/", () => Results.Content(

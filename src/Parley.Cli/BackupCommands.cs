@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Parley.Internal;
-using Parley.Internal.Engines;
 using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
@@ -9,15 +7,16 @@ namespace Parley.Cli;
 /// "maintain, cleanup").</summary>
 internal static class BackupCommands
 {
+    private static LedgerAdmin AdminOf(ParseResult parsed) => LedgerAdmin.For(new LedgerOptions { Database = DatabaseOf(parsed) });
+
     public static IEnumerable<Command> Build() => [BackupCommand(), RestoreCommand(), MaintainCommand(), CleanupCommand()];
 
     private static Command MaintainCommand()
     {
         var cmd = new Command("maintain", "Refreshes the planner's statistics and tidies storage (ANALYZE, PRAGMA optimize, VACUUM ANALYZE).");
-        cmd.SetAction(parsed =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var url = DatabaseUrl.Parse(DatabaseOf(parsed));
-            var ran = LedgerEngine.For(url).Maintain(url);
+            var ran = await AdminOf(parsed).MaintainAsync(ct);
             Print(parsed, new { database = Redacted(parsed), ran }, () => Console.WriteLine($"maintained {Redacted(parsed)}: {string.Join("; ", ran)}"));
             return Ok;
         });
@@ -35,14 +34,14 @@ internal static class BackupCommands
         {
             var age = ParseAge(parsed.GetValue(olderThan)!, "--older-than");
             var cutoff = DateTimeOffset.UtcNow - age;
-            // Retention on a mistyped path must not create (and migrate) an empty database there.
-            await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
+            // Retention on a mistyped path must not create (and migrate) an empty database there: the admin door never
+            // creates one.
             var dry = parsed.GetValue(dryRun);
-            var count = await ledger.CleanupAsync(cutoff, dry, cancellationToken: ct);
-            Print(parsed, new { database = Redacted(parsed), before = Timestamps.ToText(cutoff), dry_run = dry, messages = count },
+            var count = await AdminOf(parsed).CleanupAsync(cutoff, dry, cancellationToken: ct);
+            Print(parsed, new { database = Redacted(parsed), before = Time(cutoff), dry_run = dry, messages = count },
                 () => Console.WriteLine(dry
-                    ? $"{count:N0} messages created before {Timestamps.ToText(cutoff)} would be deleted (dry run: nothing changed)"
-                    : $"deleted {count:N0} messages created before {Timestamps.ToText(cutoff)}, with their events"));
+                    ? $"{count:N0} messages created before {Time(cutoff)} would be deleted (dry run: nothing changed)"
+                    : $"deleted {count:N0} messages created before {Time(cutoff)}, with their events"));
             return Ok;
         });
         return cmd;
@@ -57,20 +56,18 @@ internal static class BackupCommands
         cmd.Options.Add(output);
         cmd.Options.Add(ndjson);
         cmd.Options.Add(force);
-        cmd.SetAction(parsed =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var url = DatabaseUrl.Parse(DatabaseOf(parsed));
             var path = parsed.GetValue(output)!;
-            var summary = LedgerEngine.For(url).Backup(url, path, parsed.GetValue(ndjson), parsed.GetValue(force));
-            var bytes = new FileInfo(path).Length;
+            var backup = await AdminOf(parsed).BackupAsync(path, parsed.GetValue(ndjson), parsed.GetValue(force), ct);
+            var bytes = backup.Bytes;
             Print(parsed, new
             {
-                database = Redacted(parsed), file = Path.GetFullPath(path), bytes,
-                format = summary is null ? url.Engine : Internal.Data.Backup.Format,
-                tables = summary?.Tables.ToDictionary(t => t.Key, t => new { rows = t.Value.Rows, sha256 = t.Value.Checksum }),
-            }, () => Console.WriteLine(summary is null
+                database = Redacted(parsed), file = backup.File, bytes, format = backup.Format,
+                tables = backup.Tables?.ToDictionary(t => t.Key, t => new { rows = t.Value.Rows, sha256 = t.Value.Sha256 }),
+            }, () => Console.WriteLine(backup.Tables is null
                 ? $"backed up {Redacted(parsed)} to {path} ({bytes:N0} bytes, SQLite online backup)"
-                : $"backed up {Redacted(parsed)} to {path} ({bytes:N0} bytes, {summary.Tables.Values.Sum(t => t.Rows):N0} rows, NDJSON)"));
+                : $"backed up {Redacted(parsed)} to {path} ({bytes:N0} bytes, {backup.Tables.Values.Sum(t => t.Rows):N0} rows, NDJSON)"));
             return Ok;
         });
         return cmd;
@@ -81,14 +78,14 @@ internal static class BackupCommands
         var file = new Argument<string>("file") { Description = "A backup written by parley backup (NDJSON or a SQLite file)" };
         var cmd = new Command("restore", "Restores a backup into an empty database (--db), then verifies row counts, checksums and the data check; exit 3 on problems.");
         cmd.Arguments.Add(file);
-        cmd.SetAction(parsed =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var url = DatabaseUrl.Parse(DatabaseOf(parsed));
-            var (restored, findings) = LedgerEngine.For(url).Restore(url, parsed.GetValue(file)!);
+            var restored = await AdminOf(parsed).RestoreAsync(parsed.GetValue(file)!, ct);
+            var findings = restored.Findings;
             Print(parsed, new
             {
                 database = Redacted(parsed), schema_version = restored.SchemaVersion, ok = findings.Count == 0,
-                tables = restored.Tables.ToDictionary(t => t.Key, t => new { rows = t.Value.Rows, sha256 = t.Value.Checksum }),
+                tables = restored.Tables.ToDictionary(t => t.Key, t => new { rows = t.Value.Rows, sha256 = t.Value.Sha256 }),
                 findings = findings.Select(f => f.ToString()),
             }, () =>
             {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Parley.Internal.Schema;
 using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
@@ -26,16 +25,19 @@ internal static class DbCommands
         return db;
     }
 
-    private static T WithRunner<T>(ParseResult parsed, Func<SchemaRunner, T> body, bool needsDatabase = true, bool readOnly = false)
+    /// <summary>Schema management for --db; lock waits are always reported, step-by-step progress only on a
+    /// terminal.</summary>
+    private static LedgerSchema SchemaOf(ParseResult parsed) => LedgerSchema.For(new LedgerOptions { Database = DatabaseOf(parsed) });
+
+    private static readonly IProgress<string> Progress = new ConsoleProgress();
+
+    private sealed class ConsoleProgress : IProgress<string>
     {
-        if (readOnly) RequireExisting(parsed);
-        using var engine = SchemaEngines.For(DatabaseOf(parsed), TimeSpan.FromSeconds(60), needsDatabase);
-        // Lock waits are always reported; step-by-step progress only on a terminal.
-        return body(SchemaEngines.Runner(engine, message =>
+        public void Report(string value)
         {
-            if (message.StartsWith("waiting", StringComparison.Ordinal) || !Console.IsErrorRedirected)
-                Console.Error.WriteLine($"parley: {message}");
-        }));
+            if (value.StartsWith("waiting", StringComparison.Ordinal) || !Console.IsErrorRedirected)
+                Console.Error.WriteLine($"parley: {value}");
+        }
     }
 
     private static Command Check()
@@ -43,11 +45,10 @@ internal static class DbCommands
         var repairOption = new Option<bool>("--repair") { Description = "Recompute what is derived (summaries, summary counts, statuses); never deletes rows" };
         var cmd = new Command("check", "The data check: engine integrity, orphans, summaries against real counts, statuses against events; exit 3 on problems.");
         cmd.Options.Add(repairOption);
-        cmd.SetAction(parsed =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var url = Internal.DatabaseUrl.Parse(DatabaseOf(parsed));
             var repair = parsed.GetValue(repairOption);
-            var findings = Internal.Engines.LedgerEngine.For(url).Check(url, repair);
+            var findings = await LedgerAdmin.For(new LedgerOptions { Database = DatabaseOf(parsed) }).CheckAsync(repair, ct);
             Print(parsed, new
             {
                 database = Redacted(parsed), ok = findings.Count == 0, repaired = repair,
@@ -66,30 +67,30 @@ internal static class DbCommands
     private static Command Status()
     {
         var cmd = new Command("status", "The database's schema version, the code's, and what is pending.");
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var s = runner.Status();
+            var s = await SchemaOf(parsed).GetStatusAsync(Progress, ct);
             Print(parsed, new
             {
                 database = Redacted(parsed), version = s.Version, head = s.Head,
                 pending = s.Pending.Select(m => new
                 {
                     version = m.Version, name = m.Name,
-                    partial = s.History.FirstOrDefault(h => h.Version == m.Version)?.PartialDone is { } done ? new { steps_done = done, steps = m.Up.Count } : null,
+                    partial = m.StepsDone is { } done ? new { steps_done = done, steps = m.Steps } : null,
                 }),
             }, () =>
             {
                 Console.WriteLine($"{Redacted(parsed)}: schema version {s.Version}, this Parley {s.Head}");
                 foreach (var m in s.Pending)
                 {
-                    Console.WriteLine(s.History.FirstOrDefault(h => h.Version == m.Version)?.PartialDone is { } done
-                        ? $"  partial v{m.Version} {m.Name}: {done} of {m.Up.Count} steps ran before it failed; `parley db migrate` resumes it"
+                    Console.WriteLine(m.StepsDone is { } done
+                        ? $"  partial v{m.Version} {m.Name}: {done} of {m.Steps} steps ran before it failed; `parley db migrate` resumes it"
                         : $"  pending v{m.Version} {m.Name}");
                 }
                 if (s.Pending.Count == 0) Console.WriteLine("  up to date");
             });
             return Ok;
-        }, readOnly: true));
+        });
         return cmd;
     }
 
@@ -97,8 +98,8 @@ internal static class DbCommands
     {
         var to = new Option<int?>("--to") { Description = "Stop at this version (default: the latest)" };
         var cmd = new Command("migrate", "Apply pending migrations under the migration lock.") { to, DryRun, AllowDestructive };
-        cmd.SetAction(parsed => WithRunner(parsed, runner => Change(parsed,
-            runner.Migrate(parsed.GetValue(to), parsed.GetValue(DryRun), parsed.GetValue(AllowDestructive)), "applied")));
+        cmd.SetAction(async (parsed, ct) => Change(parsed,
+            await SchemaOf(parsed).MigrateAsync(parsed.GetValue(to), parsed.GetValue(DryRun), parsed.GetValue(AllowDestructive), Progress, ct), "applied"));
         return cmd;
     }
 
@@ -112,11 +113,12 @@ internal static class DbCommands
             if ((r.GetValue(to) is null) == (r.GetValue(steps) is null)) r.AddError("give --to V or --steps N (one of them).");
             if (r.GetValue(steps) is < 1) r.AddError("--steps must be at least 1.");
         });
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var target = parsed.GetValue(to) ?? Math.Max(0, runner.Status().Version - parsed.GetValue(steps)!.Value);
-            return Change(parsed, runner.Rollback(target, parsed.GetValue(DryRun), parsed.GetValue(AllowDestructive)), "rolled back");
-        }));
+            var schema = SchemaOf(parsed);
+            var target = parsed.GetValue(to) ?? Math.Max(0, (await schema.GetStatusAsync(Progress, ct)).Version - parsed.GetValue(steps)!.Value);
+            return Change(parsed, await schema.RollbackAsync(target, parsed.GetValue(DryRun), parsed.GetValue(AllowDestructive), Progress, ct), "rolled back");
+        });
         return cmd;
     }
 
@@ -145,21 +147,21 @@ internal static class DbCommands
     private static Command History()
     {
         var cmd = new Command("history", "Every migration recorded in parley_schema_history.");
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var rows = runner.History();
+            var rows = await SchemaOf(parsed).GetHistoryAsync(Progress, ct);
             Print(parsed, rows.Select(h => new
             {
-                version = h.Version, name = h.Name, checksum = h.Checksum, applied_at = Internal.Timestamps.ToText(h.AppliedAt),
+                version = h.Version, name = h.Name, checksum = h.Checksum, applied_at = Time(h.AppliedAt),
                 execution_ms = h.ExecutionMs, applied_by = h.AppliedBy, state = h.State,
             }), () =>
             {
                 foreach (var h in rows)
-                    Console.WriteLine($"v{h.Version,-3} {h.State,-8} {Internal.Timestamps.ToText(h.AppliedAt)} {h.ExecutionMs,6} ms  {h.Name}  ({h.AppliedBy})");
+                    Console.WriteLine($"v{h.Version,-3} {h.State,-8} {Time(h.AppliedAt)} {h.ExecutionMs,6} ms  {h.Name}  ({h.AppliedBy})");
                 if (rows.Count == 0) Console.WriteLine("no migrations applied");
             });
             return Ok;
-        }, readOnly: true));
+        });
         return cmd;
     }
 
@@ -168,37 +170,37 @@ internal static class DbCommands
         var from = new Option<int>("--from") { Description = "From this version (exclusive); default 0", DefaultValueFactory = _ => 0 };
         var to = new Option<int?>("--to") { Description = "To this version; default the latest" };
         var cmd = new Command("sql", "Print the DDL of the migrations, without touching a database.") { from, to };
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(parsed =>
         {
-            var sql = runner.Sql(parsed.GetValue(from), parsed.GetValue(to) ?? runner.Head);
+            var sql = SchemaOf(parsed).Sql(parsed.GetValue(from), parsed.GetValue(to));
             Print(parsed, sql, () => { foreach (var s in sql) Console.WriteLine(s.StartsWith("--", StringComparison.Ordinal) ? s : s.TrimEnd() + ";"); });
             return Ok;
-        }, needsDatabase: false));
+        });
         return cmd;
     }
 
     private static Command Verify()
     {
         var cmd = new Command("verify", "Compare the live schema with the applied version's; exit 3 on drift.");
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var drift = runner.Verify();
+            var drift = await SchemaOf(parsed).VerifyAsync(Progress, ct);
             Print(parsed, new { database = Redacted(parsed), drift = drift.Select(d => d.Message) }, () =>
             {
                 foreach (var d in drift) Console.WriteLine(d.Message);
                 if (drift.Count == 0) Console.WriteLine($"{Redacted(parsed)}: the live schema matches the declared one.");
             });
             return drift.Count == 0 ? Ok : Problems;
-        }, readOnly: true));
+        });
         return cmd;
     }
 
     private static Command Repair()
     {
         var cmd = new Command("repair", "Re-create what the applied version declares and the database lacks; never drops anything.");
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            var (repaired, left) = runner.Repair();
+            var (repaired, left) = await SchemaOf(parsed).RepairAsync(Progress, ct);
             Print(parsed, new { database = Redacted(parsed), repaired = repaired.Select(d => d.Message), left = left.Select(d => d.Message) }, () =>
             {
                 foreach (var d in repaired) Console.WriteLine($"repaired: {d.Message}");
@@ -206,7 +208,7 @@ internal static class DbCommands
                 if (repaired.Count == 0 && left.Count == 0) Console.WriteLine("nothing to repair.");
             });
             return left.Count == 0 ? Ok : Problems;
-        }));
+        });
         return cmd;
     }
 
@@ -214,22 +216,22 @@ internal static class DbCommands
     {
         var version = new Argument<int>("version") { Description = "The version the existing schema is at" };
         var cmd = new Command("stamp", "Adopt an existing database at a version (a baseline), without running DDL.") { version };
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(async (parsed, ct) =>
         {
-            runner.Stamp(parsed.GetValue(version));
+            await SchemaOf(parsed).StampAsync(parsed.GetValue(version), Progress, ct);
             Print(parsed, new { database = Redacted(parsed), version = parsed.GetValue(version) },
                 () => Console.WriteLine($"{Redacted(parsed)} stamped at schema version {parsed.GetValue(version)}; run `parley db verify` to compare it."));
             return Ok;
-        }));
+        });
         return cmd;
     }
 
     private static Command Lint()
     {
         var cmd = new Command("lint", "List destructive steps (drop, rename, narrowing); exit 3 when a forward migration has one.");
-        cmd.SetAction(parsed => WithRunner(parsed, runner =>
+        cmd.SetAction(parsed =>
         {
-            var steps = runner.Lint();
+            var steps = SchemaOf(parsed).Lint();
             var up = steps.Where(s => s.Contains(" up: ", StringComparison.Ordinal)).ToList();
             Print(parsed, new { destructive = steps }, () =>
             {
@@ -237,7 +239,7 @@ internal static class DbCommands
                 if (up.Count == 0) Console.WriteLine("no forward migration has a destructive step (rollbacks listed above are destructive by nature).");
             });
             return up.Count == 0 ? Ok : Problems;
-        }, needsDatabase: false));
+        });
         return cmd;
     }
 }

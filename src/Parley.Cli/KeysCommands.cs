@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Parley.AspNetCore.Http;
 using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;
@@ -48,10 +47,10 @@ internal static class KeysCommands
         {
             await using var ledger = await OpenLedgerAsync(parsed, ct, readOnly: true);
             var keys = await ledger.ListApiKeysAsync(ct);
-            Print(parsed, keys.Select(k => new { id = k.Id, tenant = k.Tenant, admin = k.Admin, name = k.Name, created_at = Internal.Timestamps.ToText(k.CreatedAt), revoked_at = Internal.Timestamps.ToText(k.RevokedAt) }), () =>
+            Print(parsed, keys.Select(k => new { id = k.Id, tenant = k.Tenant, admin = k.Admin, name = k.Name, created_at = Time(k.CreatedAt), revoked_at = Time(k.RevokedAt) }), () =>
             {
                 foreach (var k in keys)
-                    Console.WriteLine($"{k.Id}  {(k.Admin ? "admin" : $"tenant {k.Tenant}"),-24} {Internal.Timestamps.ToText(k.CreatedAt)}  {(k.RevokedAt is null ? "active" : "revoked " + Internal.Timestamps.ToText(k.RevokedAt))}  {k.Name}");
+                    Console.WriteLine($"{k.Id}  {(k.Admin ? "admin" : $"tenant {k.Tenant}"),-24} {Time(k.CreatedAt)}  {(k.RevokedAt is null ? "active" : "revoked " + Time(k.RevokedAt))}  {k.Name}");
                 if (keys.Count == 0) Console.WriteLine("no keys: the server's API is open on loopback.");
             });
             return Ok;

@@ -100,18 +100,12 @@ internal static class ParleyCommandLine
     /// operator's command answers from the database or fails, and leaves the spool to the server that owns it.
     /// A command that only reads, or only deletes (cleanup), passes <paramref name="readOnly"/>, so a mistyped path
     /// creates no database.</summary>
-    public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct, bool readOnly = false)
-    {
-        if (readOnly) RequireExisting(parsed);
-        return Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false }, ct);
-    }
+    public static Task<Ledger> OpenLedgerAsync(ParseResult parsed, CancellationToken ct, bool readOnly = false) =>
+        Ledger.OpenAsync(new LedgerOptions { Database = DatabaseOf(parsed), Spool = false, CreateIfMissing = !readOnly }, ct);
 
-    /// <summary>Fails, creating nothing, when the database named by --db does not exist (SQLite).</summary>
-    public static void RequireExisting(ParseResult parsed)
-    {
-        var url = Parley.Internal.DatabaseUrl.Parse(DatabaseOf(parsed));
-        Parley.Internal.Engines.LedgerEngine.For(url).RequireExisting(url);
-    }
+    /// <summary>A time as Parley writes it everywhere (UTC, milliseconds: <c>2026-12-02T10:15:00.000Z</c>).</summary>
+    public static string? Time(DateTimeOffset? t) =>
+        t?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>An age or period such as <c>90d</c>, <c>36h</c>, <c>15m</c> or <c>30s</c>.</summary>
     public static TimeSpan ParseAge(string text, string option)
@@ -185,7 +179,7 @@ internal static class ParleyCommandLine
         else text();
     }
 
-    public static string Redacted(ParseResult parsed) => Parley.Internal.DatabaseUrl.Parse(DatabaseOf(parsed)).ToString();
+    public static string Redacted(ParseResult parsed) => Ledger.DescribeDatabase(DatabaseOf(parsed));
 
     private static readonly JsonSerializerOptions JsonOutput = new()
     {

@@ -45,7 +45,7 @@ internal static class SessionsCommands
             }
             Console.WriteLine($"{"ID",-28} {"KIND",-12} {"STATUS",-7} {"MESSAGES",8} {"UNREAD(A/U)",11}  {"UPDATED",-24} TITLE");
             foreach (var s in result.Items)
-                Console.WriteLine($"{s.Id,-28} {s.Kind,-12} {Wire(s.Status),-7} {s.Summary.MessageCount,8} {$"{s.Summary.UnreadForAgent}/{s.Summary.UnreadForUser}",11}  {Internal.Timestamps.ToText(s.UpdatedAt),-24} {s.Title}");
+                Console.WriteLine($"{s.Id,-28} {s.Kind,-12} {Wire(s.Status),-7} {s.Summary.MessageCount,8} {$"{s.Summary.UnreadForAgent}/{s.Summary.UnreadForUser}",11}  {Time(s.UpdatedAt),-24} {s.Title}");
             Console.WriteLine($"page {result.PageNumber} of {result.TotalPages}, {result.Total} sessions");
             return Ok;
         });
@@ -74,7 +74,7 @@ internal static class SessionsCommands
             var s = session.Summary;
             Console.WriteLine($"session   {session.Id} ({session.Kind}, {Wire(session.Status)}){(session.Title is null ? "" : $" \"{session.Title}\"")}");
             Console.WriteLine($"tenant    {session.Tenant ?? "-"}   user account {session.UserAccount ?? "-"}");
-            Console.WriteLine($"started   {Internal.Timestamps.ToText(session.StartedAt)}   ended {Internal.Timestamps.ToText(session.EndedAt) ?? "-"}   updated {Internal.Timestamps.ToText(session.UpdatedAt)}");
+            Console.WriteLine($"started   {Time(session.StartedAt)}   ended {Time(session.EndedAt) ?? "-"}   updated {Time(session.UpdatedAt)}");
             Console.WriteLine($"messages  {s.MessageCount}: {string.Join(", ", s.StatusCounts.Select(p => $"{p.Value} {p.Key}"))}");
             Console.WriteLine($"channels  {string.Join(", ", s.ChannelsUsed)}   templates {string.Join(", ", s.TemplatesUsed)}");
             Console.WriteLine($"unread    agent {s.UnreadForAgent}, user {s.UnreadForUser}");

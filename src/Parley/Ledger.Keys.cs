@@ -46,7 +46,7 @@ public sealed partial class Ledger
 
     /// <summary>Whether a token has the shape <see cref="CreateApiKeyAsync"/> gives every key: <c>pk_</c>, 12 lower-case
     /// hex digits (the id), <c>_</c>, 43 base64url characters (the secret, which may itself hold <c>_</c>).</summary>
-    internal static bool IsWellFormedKey(ReadOnlySpan<char> token)
+    public static bool IsWellFormedKey(ReadOnlySpan<char> token)
     {
         if (token.Length != 59 || !token.StartsWith("pk_", StringComparison.Ordinal) || token[15] != '_') return false;
         foreach (var c in token[3..15])

@@ -35,14 +35,16 @@ public sealed partial class Ledger : IAsyncDisposable
     private readonly string? _scope;
     private int _disposed;
 
-    private Ledger(Writer writer, AdoReadStore reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, string database, int version)
+    private Ledger(Writer writer, AdoReadStore reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, DatabaseUrl url, int version)
     {
+        Schema = new LedgerSchema(url, options);
+        Admin = new LedgerAdmin(url, options, this);
         _writer = writer;
         _background = background;
         _reader = reader;
         _clock = options.TimeProvider;
         _log = log;
-        Database = database;
+        Database = url.ToString();
         SchemaVersion = version;
         // Parked reports expire after their time to live (docs/lifecycle.md, rule 9): checked at open and then hourly.
         _expiry = _clock.CreateTimer(_ => _ = ExpireQuietly(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
@@ -58,6 +60,8 @@ public sealed partial class Ledger : IAsyncDisposable
         _log = root._log;
         _expiry = root._expiry;
         _scope = scope;
+        Schema = root.Schema;
+        Admin = root.Admin;
         Database = root.Database;
         SchemaVersion = root.SchemaVersion;
     }
@@ -86,7 +90,18 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>The database this ledger writes to, with any password hidden.</summary>
     public string Database { get; }
 
-    /// <summary>The schema version of the database (-1 when the startup mode is <see cref="SchemaStartupMode.Off"/>).</summary>
+    /// <summary>Schema management for this ledger's database (status, migrate, rollback, history, SQL, verify,
+    /// repair, stamp, lint): what <c>parley db</c> does.</summary>
+    public LedgerSchema Schema { get; }
+
+    /// <summary>Administration of this ledger's database (check and repair, backup, restore, maintain, cleanup).</summary>
+    public LedgerAdmin Admin { get; }
+
+    /// <summary>The database URL with any password hidden, as Parley writes it in messages and logs; throws
+    /// <see cref="ArgumentException"/> for a URL Parley does not know.</summary>
+    public static string DescribeDatabase(string database) => DatabaseUrl.Parse(database).ToString();
+
+    /// <summary>The schema version of the database when it was opened (-1 when the startup mode is <see cref="SchemaStartupMode.Off"/>).</summary>
     public int SchemaVersion { get; }
 
     /// <summary>Write calls waiting for the writer.</summary>
@@ -144,6 +159,7 @@ public sealed partial class Ledger : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var url = DatabaseUrl.Parse(options.Database);
         var engine = LedgerEngine.For(url);
+        if (!options.CreateIfMissing) engine.RequireExisting(url);
         var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley");
         var db = await Task.Run(() => engine.Open(url, options, log), cancellationToken);
         SpoolFile? spool = null;
@@ -158,7 +174,7 @@ public sealed partial class Ledger : IAsyncDisposable
             throw;
         }
         Log.Opened(log, url.ToString(), db.SchemaVersion);
-        var ledger = new Ledger(new Writer(db.Writer, spool, options, log, url.ToString()), db.Reader, db.Background, options, log, url.ToString(), db.SchemaVersion);
+        var ledger = new Ledger(new Writer(db.Writer, spool, options, log, url.ToString()), db.Reader, db.Background, options, log, url, db.SchemaVersion);
         if (spool?.DroppedTail is { } torn)
         {
             Log.SpoolTorn(log, spool.Path, torn.Bytes);
@@ -207,7 +223,7 @@ public sealed partial class Ledger : IAsyncDisposable
     /// commit so other writers wait at most one batch; session summaries follow. <paramref name="progress"/> hears the
     /// running total. Returns how many were deleted (with <paramref name="dryRun"/>, how many would be). Records a
     /// system event.</summary>
-    public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 250, Action<long>? progress = null,
+    public async Task<long> CleanupAsync(DateTimeOffset cutoff, bool dryRun = false, int batchSize = 250, IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         Validate.Range(batchSize, 1, 10_000, "batch_size");
@@ -218,7 +234,7 @@ public sealed partial class Ledger : IAsyncDisposable
         {
             deleted = (int)(await _writer.Enqueue(new CleanupBatchOp(cutoff, batchSize), cancellationToken))!;
             total += deleted;
-            progress?.Invoke(total);
+            progress?.Report(total);
         }
         while (deleted == batchSize);
         await RecordSystemEventAsync(SystemEventLevel.Info, "maintenance", "cleanup",

@@ -12,6 +12,11 @@ public sealed class LedgerOptions
     /// acknowledged write survive power loss; <see cref="SqliteSynchronous.Normal"/> survives process crashes only.</summary>
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
 
+    /// <summary>Whether opening may create the database when it does not exist (a SQLite file; default true). Tools
+    /// that only read or delete pass false, so a mistyped path fails with <see cref="ArgumentException"/> and creates
+    /// nothing. A server database always exists once its URL connects.</summary>
+    public bool CreateIfMissing { get; set; } = true;
+
     /// <summary>What opening does with the schema: migrate then verify (default), verify only, or nothing.</summary>
     public SchemaStartupMode Schema { get; set; } = SchemaStartupMode.Migrate;
 

@@ -14,7 +14,7 @@ public class BackupRestoreTests
         { TestDatabases.Postgres, TestDatabases.Postgres, true },
     };
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(Pairs))]
     public async Task a_backup_taken_under_writes_restores_with_every_row_and_checksum(string from, string to, bool ndjson)
     {

@@ -14,7 +14,7 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
         { TestDatabases.Sqlite, 8 * TestDatabases.Soak }, { TestDatabases.Postgres, 5 * TestDatabases.Soak }, { TestDatabases.MySql, 5 * TestDatabases.Soak },
     };
 
-    [Theory]
+    [EngineTheory]
     [MemberData(nameof(Engines))]
     public async Task every_acknowledged_write_survives_sigkill_exactly_once(string engine, int kills)
     {

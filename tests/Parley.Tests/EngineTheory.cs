@@ -3,8 +3,8 @@ using Xunit.Sdk;
 
 namespace Parley.Tests;
 
-/// <summary>A theory whose first argument is the engine (<see cref="TestDatabases.Sqlite"/>, <c>postgres</c>, <c>mysql</c>):
-/// each case carries the trait <c>Engine</c> with that value, as the per-engine suite classes do, so that
+/// <summary>A theory whose arguments name engines (<see cref="TestDatabases.Sqlite"/>, <c>postgres</c>, <c>mysql</c>):
+/// each case carries the trait <c>Engine</c> with every engine it names, as the per-engine suite classes do, so that
 /// <c>dotnet test --filter "Engine!=postgres&amp;Engine!=mysql"</c> runs every SQLite case and no server case.</summary>
 [XunitTestCaseDiscoverer("Parley.Tests.EngineTheoryDiscoverer", "Parley.Tests")]
 [AttributeUsage(AttributeTargets.Method)]
@@ -36,6 +36,8 @@ public sealed class EngineTestCase : XunitTestCase
     protected override void Initialize()
     {
         base.Initialize();
-        if (TestMethodArguments is [string engine, ..]) Traits["Engine"] = [engine];
+        // Every engine the case uses: a backup from SQLite restored into PostgreSQL needs both servers' filters.
+        var engines = TestMethodArguments?.OfType<string>().Where(a => a is TestDatabases.Sqlite or TestDatabases.Postgres or TestDatabases.MySql).Distinct().ToList();
+        if (engines is { Count: > 0 }) Traits["Engine"] = engines;
     }
 }

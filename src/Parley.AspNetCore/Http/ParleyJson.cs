@@ -6,13 +6,15 @@ namespace Parley.AspNetCore.Http;
 
 /// <summary>docs/http-api.md, "Conventions": snake_case names, enums as their wire names, RFC 3339 UTC timestamps with
 /// milliseconds. Unknown fields are refused (a typo such as <c>chanel</c> must not be silently dropped).</summary>
-internal static class ParleyJson
+public static class ParleyJson
 {
+    /// <summary>The serializer options of Parley's HTTP API, for writing Parley's objects (<see cref="Session"/>,
+    /// <see cref="Message"/> …) exactly as the API does, or reading its answers. Read-only.</summary>
     public static JsonSerializerOptions Options { get; } = Create();
 
     /// <summary>202 Accepted with the body the write would have had and <c>"spooled": true</c> (docs/http-api.md,
     /// "Spooled writes"): the database was unavailable and the write waits in the spool, on disk.</summary>
-    public static Microsoft.AspNetCore.Http.IResult Spooled(object body)
+    internal static Microsoft.AspNetCore.Http.IResult Spooled(object body)
     {
         var node = JsonSerializer.SerializeToNode(body, body.GetType(), Options)!.AsObject();
         node["spooled"] = true;
@@ -21,7 +23,7 @@ internal static class ParleyJson
 
     /// <summary>Describes each 202 answer in the OpenAPI document as what <see cref="Spooled"/> writes: the body the
     /// write would have had, and <c>spooled</c>.</summary>
-    public static Task DescribeSpooled(Microsoft.OpenApi.OpenApiOperation operation,
+    internal static Task DescribeSpooled(Microsoft.OpenApi.OpenApiOperation operation,
         Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         if (operation.Responses?.TryGetValue("202", out var response) != true || response!.Content is null) return Task.CompletedTask;
@@ -65,6 +67,10 @@ internal static class ParleyJson
         return options;
     }
 
+    /// <summary>How every time is written (docs/http-api.md, "Conventions"): UTC to the millisecond, which sorts in
+    /// time order.</summary>
+    public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
     /// <summary>Writes <c>2026-11-23T10:15:30.123Z</c>; reads any RFC 3339 time with an offset.</summary>
     private sealed class TimestampConverter : JsonConverter<DateTimeOffset>
     {
@@ -78,6 +84,6 @@ internal static class ParleyJson
         }
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Internal.Timestamps.ToText(value));
+            writer.WriteStringValue(value.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture));
     }
 }

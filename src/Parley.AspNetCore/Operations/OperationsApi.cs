@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Parley.Internal.Schema;
 using Parley.AspNetCore.Http;
 
 namespace Parley.AspNetCore.Operations;
@@ -11,7 +10,7 @@ namespace Parley.AspNetCore.Operations;
 /// <summary>Health, metrics, system events and the schema's state.</summary>
 internal static class OperationsApi
 {
-    public static IEndpointRouteBuilder MapSystem(this IEndpointRouteBuilder api, string database)
+    public static IEndpointRouteBuilder MapSystem(this IEndpointRouteBuilder api)
     {
         api.MapGet("/system/events", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -20,10 +19,9 @@ internal static class OperationsApi
             return Results.Json(new { items = events }, ParleyJson.Options);
         }).WithTags("system");
 
-        api.MapGet("/system/schema", () =>
+        api.MapGet("/system/schema", async (Ledger ledger, CancellationToken ct) =>
         {
-            using var engine = SchemaEngines.For(database, TimeSpan.FromSeconds(5));
-            var (status, drift) = SchemaEngines.Runner(engine).Observe();
+            var (status, drift) = await ledger.Schema.InspectAsync(ct);
             return Results.Json(new
             {
                 version = status.Version,

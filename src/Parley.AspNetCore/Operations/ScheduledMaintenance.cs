@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Parley.Internal;
-using Parley.Internal.Engines;
 
 namespace Parley.AspNetCore.Operations;
 
@@ -36,8 +34,7 @@ internal sealed partial class ScheduledMaintenance(Ledger ledger, ServerOptions 
         {
             long deleted = 0;
             if (options.Retention is { } keep) deleted = await ledger.CleanupAsync(DateTimeOffset.UtcNow - keep, cancellationToken: cancellationToken);
-            var url = DatabaseUrl.Parse(options.Database);
-            var ran = await Task.Run(() => LedgerEngine.For(url).Maintain(url), cancellationToken);
+            var ran = await ledger.Admin.MaintainAsync(cancellationToken);
             Ran(log, deleted, string.Join("; ", ran));
         }
         catch (Exception e) when (e is ParleyException or System.Data.Common.DbException or IOException)

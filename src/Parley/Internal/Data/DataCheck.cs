@@ -5,12 +5,6 @@ using static Parley.Internal.Data.RowReaders;
 
 namespace Parley.Internal.Data;
 
-/// <summary>One problem <c>parley db check</c> found; <see cref="Repaired"/> when <c>--repair</c> recomputed it.</summary>
-internal sealed record CheckFinding(string Area, string Message, bool Repairable, bool Repaired = false)
-{
-    public override string ToString() => $"{Area}: {Message}{(Repaired ? " (repaired)" : Repairable ? "" : " (repair cannot mend this; it needs a person)")}";
-}
-
 /// <summary>The data check (docs/cli.md, "db": <c>db check</c>), the same on every engine: the engine's own integrity
 /// check, orphans, each session's summary against real counts, and each message's delivery state against the lifecycle
 /// replayed over its events in the order they were recorded (the writer applied them in that order, through the same

@@ -83,7 +83,7 @@ internal abstract class LedgerEngine
     }
 
     /// <summary>The file that holds the database, when it is one (SQLite), so a backup is never written over it.</summary>
-    protected virtual string? DatabaseFile(DatabaseUrl url) => null;
+    public virtual string? DatabaseFile(DatabaseUrl url) => null;
 
     /// <summary><c>parley backup</c>: a consistent copy while writes continue, written beside <paramref name="path"/>
     /// (owner-only, 0600) and renamed into place when complete. <paramref name="ndjson"/> forces Parley's

@@ -5,10 +5,6 @@ namespace Parley.Internal.Schema;
 /// <summary>What the database's schema is and what running the migrations would do.</summary>
 internal sealed record SchemaStatus(int Version, int Head, IReadOnlyList<HistoryRow> History, IReadOnlyList<Migration> Pending);
 
-/// <summary>The outcome of migrate, rollback or repair: the versions touched and the SQL that ran (or, in a dry run,
-/// would run).</summary>
-internal sealed record SchemaChange(int From, int To, IReadOnlyList<int> Versions, IReadOnlyList<string> Sql, bool DryRun);
-
 /// <summary>Schema management (README, "Schema management"; docs/cli.md, "db"), the same on every engine: the lock is
 /// taken before the history is read; edited or unknown migrations are refused; destructive steps need consent; each
 /// migration's steps and its history row commit together where the engine allows. Engine specifics come from

@@ -33,7 +33,7 @@ internal sealed class SqliteEngine : LedgerEngine
         return conn;
     }
 
-    protected override string? DatabaseFile(DatabaseUrl url) => Path.GetFullPath(url.Target);
+    public override string? DatabaseFile(DatabaseUrl url) => Path.GetFullPath(url.Target);
 
     protected override bool NativeBackupPossible => true;
 
