@@ -15,14 +15,14 @@ public sealed partial class Ledger
         return (await LogMessagesAsync(sessionId, [message], cancellationToken))[0];
     }
 
-    /// <summary>Logs up to 1,000 messages into one session, all or nothing, in order.</summary>
+    /// <summary>Logs up to <see cref="MaxBatch"/> messages into one session, all or nothing, in order.</summary>
     public async Task<IReadOnlyList<LoggedMessage>> LogMessagesAsync(string sessionId, IReadOnlyList<NewMessage> messages,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(messages);
-        if (messages.Count is 0 or > Validate.MaxBatch)
-            throw new ArgumentException($"messages must hold 1 to {Validate.MaxBatch} messages; got {messages.Count}.", "messages");
+        if (messages.Count is 0 or > MaxBatch)
+            throw new ArgumentException($"messages must hold 1 to {MaxBatch} messages; got {messages.Count}.", "messages");
         var now = Now();
         var planned = new PlannedMessage[messages.Count];
         for (var i = 0; i < messages.Count; i++)

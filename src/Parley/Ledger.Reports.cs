@@ -19,14 +19,15 @@ public sealed partial class Ledger
         return new StatusReportResult(Mapping.ToMessage(result.Row, result.AgentReadSeq, result.UserReadSeq), result.Outcome);
     }
 
-    /// <summary>Applies a batch of reports (webhook ingestion), each keyed by message id or provider id. Each report
-    /// succeeds or fails alone; one for a provider id no message carries yet is parked until one does.</summary>
+    /// <summary>Applies a batch of up to <see cref="MaxBatch"/> reports (webhook ingestion), each keyed by message id or
+    /// provider id. Each report succeeds or fails alone; one for a provider id no message carries yet is parked until
+    /// one does.</summary>
     public async Task<IReadOnlyList<BatchReportResult>> ReportStatusesAsync(IReadOnlyList<KeyedStatusReport> reports,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reports);
-        if (reports.Count is 0 or > Validate.MaxBatch)
-            throw new ArgumentException($"reports must hold 1 to {Validate.MaxBatch} reports; got {reports.Count}.", "reports");
+        if (reports.Count is 0 or > MaxBatch)
+            throw new ArgumentException($"reports must hold 1 to {MaxBatch} reports; got {reports.Count}.", "reports");
         var items = new (string?, ValidReport?, Exception?)[reports.Count];
         for (var i = 0; i < reports.Count; i++)
         {

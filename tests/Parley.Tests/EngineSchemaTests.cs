@@ -109,14 +109,28 @@ public class EngineSchemaTests
 
     [EngineTheory]
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
-    public async Task a_stray_column_in_parleys_own_history_table_is_drift(string engine)
+    public async Task a_stray_column_in_parleys_own_history_table_is_drift_that_repair_leaves_in_place(string engine)
     {
         using var db = new EngineDatabase(engine);
         await db.SeedAsync(1);
         db.Exec("ALTER TABLE parley_schema_history ADD COLUMN approved_by " + (engine == TestDatabases.Postgres ? "text" : "varchar(64)"));
-        var drift = db.Runner().Verify().Select(d => d.Message).ToList();
-        Assert.Equal(["parley_schema_history: extra column approved_by (not declared); Parley never drops data: drop it by hand if nothing uses it"], drift);
-        await Assert.ThrowsAsync<ParleyException>(() => Ledger.OpenAsync(new LedgerOptions { Database = db.Url }));
+        db.Exec("UPDATE parley_schema_history SET approved_by = 'ops' WHERE version = 1");
+        const string expected = "parley_schema_history: extra column approved_by (not declared); Parley never drops data: drop it by hand if nothing uses it";
+        Assert.Equal([expected], db.Runner().Verify().Select(d => d.Message));
+
+        var (exit, stdout, stderr) = await ChildProcess.ParleyAsync("db", "verify", "--db", db.Url);
+        Assert.True(exit == 3, $"exit {exit}: {stderr}");
+        Assert.Equal([expected], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (exit, stdout, stderr) = await ChildProcess.ParleyAsync("db", "repair", "--db", db.Url);
+        Assert.True(exit == 3, $"exit {exit}: {stderr}");
+        Assert.Equal(["left for you: " + expected], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var (repaired, left) = db.Runner().Repair();
+        Assert.Empty(repaired);
+        Assert.Equal([expected], left.Select(d => d.Message));
+        Assert.Equal(1, db.Scalar("SELECT count(*) FROM parley_schema_history WHERE approved_by = 'ops'"));
+
+        var refused = await Assert.ThrowsAsync<ParleyException>(() => Ledger.OpenAsync(new LedgerOptions { Database = db.Url }));
+        Assert.Contains(expected, refused.Message);
     }
 
     [EngineTheory]

@@ -172,11 +172,23 @@ public abstract class MessageTests(string engine) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task batches_hold_one_to_a_thousand_messages()
+    public async Task batches_hold_one_to_max_batch_messages_or_reports()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => L.LogMessagesAsync(_s, []));
-        await Assert.ThrowsAsync<ArgumentException>(() => L.LogMessagesAsync(_s, [.. Enumerable.Range(0, 1001).Select(i => Agent("x"))]));
-        Assert.Equal(1000, (await L.LogMessagesAsync(_s, [.. Enumerable.Range(0, 1000).Select(i => Agent("x"))])).Count);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => L.LogMessagesAsync(_s, []));
+        Assert.Equal("messages", e.ParamName);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => L.LogMessagesAsync(_s, [.. Enumerable.Range(0, Ledger.MaxBatch + 1).Select(i => Agent("x"))]));
+        Assert.StartsWith($"messages must hold 1 to {Ledger.MaxBatch} messages; got {Ledger.MaxBatch + 1}.", e.Message);
+        var logged = await L.LogMessagesAsync(_s, [.. Enumerable.Range(0, Ledger.MaxBatch).Select(i => Agent("x"))]);
+        Assert.Equal(Ledger.MaxBatch, logged.Count);
+
+        KeyedStatusReport Sent(int i) => new() { MessageId = logged[i % logged.Count].Message.Id, Report = new StatusReport { Status = MessageStatus.Sent } };
+        e = await Assert.ThrowsAsync<ArgumentException>(() => L.ReportStatusesAsync([]));
+        Assert.Equal("reports", e.ParamName);
+        e = await Assert.ThrowsAsync<ArgumentException>(() => L.ReportStatusesAsync([.. Enumerable.Range(0, Ledger.MaxBatch + 1).Select(Sent)]));
+        Assert.StartsWith($"reports must hold 1 to {Ledger.MaxBatch} reports; got {Ledger.MaxBatch + 1}.", e.Message);
+        Assert.Equal(0, (await L.GetSessionAsync(_s))!.Summary.StatusCounts.GetValueOrDefault("sent"));
+        var results = await L.ReportStatusesAsync([.. Enumerable.Range(0, Ledger.MaxBatch).Select(Sent)]);
+        Assert.All(results, r => Assert.Equal(ReportOutcome.Applied, r.Outcome));
     }
 
     [Fact]

@@ -221,26 +221,6 @@ public abstract class ServerApiTests(string engine) : IAsyncLifetime
         Assert.Equal("globex's", (string?)events[2].Data["title"]);
         Assert.Equal("ended", (string?)events[2].Data["status"]);
     }
-
-    [Fact]
-    public async Task the_schema_route_answers_while_a_migration_holds_the_lock()
-    {
-        // Another process's migration, as far as the server can tell: the migration lock held on its own connection.
-        using var migrator = Parley.Internal.Schema.SchemaEngines.For(_s.Url, TimeSpan.FromSeconds(5));
-        migrator.Lock(_ => { });
-        try
-        {
-            var (r, schema) = await _s.Send(HttpMethod.Get, "/api/v1/system/schema");
-            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-            Assert.Equal(Parley.Internal.Schema.ParleySchema.Head, (int)schema!["version"]!);
-            Assert.Empty(schema["drift"]!.AsArray());
-            Assert.NotEmpty(schema["history"]!.AsArray());
-        }
-        finally
-        {
-            migrator.Unlock(commit: false);
-        }
-    }
 }
 
 [Trait("Engine", "sqlite")]

@@ -85,6 +85,32 @@ public abstract class ServerBadInputTests(string engine) : IAsyncLifetime
         Assert.Equal(before, State());
     }
 
+    [Fact]
+    public async Task batches_hold_at_most_max_batch_messages_or_reports_and_one_more_is_refused_whole()
+    {
+        Assert.Equal(1000, Ledger.MaxBatch); // the limit docs/http-api.md gives both batch routes
+        var (_, page) = await _s.Send(HttpMethod.Get, "/api/v1/sessions/s/messages");
+        var id = (string)page!["items"]![0]!["id"]!;
+        string Messages(int n) => "{\"messages\": [" + string.Join(",", Enumerable.Repeat("{\"sender_type\": \"agent\", \"content\": \"x\"}", n)) + "]}";
+        string Reports(int n) => "{\"reports\": [" + string.Join(",", Enumerable.Repeat("{\"message_id\": \"" + id + "\", \"status\": \"sent\"}", n)) + "]}";
+        var before = State();
+
+        var (r, problem) = await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", Messages(Ledger.MaxBatch + 1));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal($"messages must hold 1 to {Ledger.MaxBatch} messages; got {Ledger.MaxBatch + 1}.", (string?)problem!["errors"]!["messages"]![0]);
+        (r, problem) = await _s.Send(HttpMethod.Post, "/api/v1/status-reports", Reports(Ledger.MaxBatch + 1));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal($"reports must hold 1 to {Ledger.MaxBatch} reports; got {Ledger.MaxBatch + 1}.", (string?)problem!["errors"]!["reports"]![0]);
+        Assert.Equal(before, State());
+
+        (r, var logged) = await _s.Send(HttpMethod.Post, "/api/v1/sessions/s/messages", Messages(Ledger.MaxBatch));
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        Assert.Equal(Ledger.MaxBatch, logged!["messages"]!.AsArray().Count);
+        (r, var results) = await _s.Send(HttpMethod.Post, "/api/v1/status-reports", Reports(Ledger.MaxBatch));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(Ledger.MaxBatch, results!["results"]!.AsArray().Count);
+    }
+
     [Theory]
     [InlineData("{\"a\": \"\\ud800\"}", false)]
     [InlineData("{\"a\": \"\\u0000\"}", false)]

@@ -9,7 +9,6 @@ namespace Parley.Internal;
 /// <see cref="ArgumentException.ParamName"/> is the field's wire name, so the server can report it per field.</summary>
 internal static partial class Validate
 {
-    public const int MaxBatch = Ledger.MaxBatch;
     public const int MaxContentBytes = 1024 * 1024;
     public const int MaxJsonChars = 64 * 1024;
 
