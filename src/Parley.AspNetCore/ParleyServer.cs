@@ -40,8 +40,10 @@ public sealed record ServerOptions
     internal ILoggerProvider? ExtraLogger { get; init; }
 }
 
-/// <summary>Builds the HTTP server: the ledger opened (schema startup mode first), the API under <c>/api/v1</c>,
-/// health, metrics and the OpenAPI document. Program code stays wiring; each feature maps its own routes.</summary>
+/// <summary><c>parley serve</c>: a thin host over <see cref="ParleyServiceCollectionExtensions.AddParley(IServiceCollection, Ledger, Action{ParleyOptions}?)"/>
+/// and <see cref="ParleyEndpointExtensions.MapParley"/> at the root, adding only what a standalone server needs: Kestrel
+/// and its limits, the refusal to serve beyond loopback without keys, problem+json for unknown routes, the OpenAPI
+/// document and a start page.</summary>
 public static class ParleyServer
 {
     /// <summary>Opens the ledger and builds the application; <c>RunAsync</c> on the result serves until stopped.</summary>
@@ -83,8 +85,6 @@ public static class ParleyServer
         // A server database without PARLEY_KEY_SECRET serves without keys; it refuses to start once keys exist.
         var secret = KeySecret.TryLoad(options.Database);
         var exposed = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(u => !IsLoopback(u));
-        // Beyond loopback, keys are required (docs/security.md, HTTP) for the life of the process, whatever happens to the key rows.
-        var keys = new ApiKeys(ledger, secret ?? [], options.Time, required: exposed is not null && !options.Insecure);
         var existing = await ledger.ListApiKeysAsync(cancellationToken);
         if (secret is null && existing.Count > 0)
         {
@@ -98,11 +98,18 @@ public static class ParleyServer
             throw new ArgumentException($"{exposed} listens beyond loopback, where API keys are required, and this database has no active one; " +
                                         "create one with `parley keys create --admin` (or --tenant T), or pass --insecure on a trusted network.", "urls");
         }
-        builder.Services.AddSingleton(ledger);
-        builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton(options.Time);
-        builder.Services.AddHostedService(s => new Operations.ScheduledMaintenance(ledger, options, s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
-        var metrics = new RequestMetrics();
+        builder.Services.AddParley(ledger, o =>
+        {
+            o.Database = options.Database;
+            o.Schema = options.Schema;
+            o.MaintainEvery = options.MaintainEvery;
+            o.Retention = options.Retention;
+            o.KeySecret = secret ?? [];
+            // Beyond loopback, keys are required (docs/security.md, HTTP) for the life of the process, whatever happens to the key rows.
+            o.RequireApiKeys = exposed is not null && !options.Insecure;
+            o.LoopbackHostsOnly = exposed is null;
+        });
 
         var app = builder.Build();
         // SIGTERM: Kestrel stops taking requests and finishes the ones in flight (each awaits its commit), then the
@@ -113,11 +120,7 @@ public static class ParleyServer
             loggers.Dispose();
         });
 
-        app.Use(metrics.Count);
-        app.Use(RequestLimits.Middleware);
-        app.Use(ProblemsForExceptions);
-        app.Use(new BrowserGuard(keys, loopbackOnly: exposed is null).Middleware);
-        app.Use(keys.Middleware);
+        app.MapParley();
         app.UseStatusCodePages(async ctx =>
         {
             var http = ctx.HttpContext;
@@ -131,37 +134,11 @@ public static class ParleyServer
             await Problems.Problem(http.Response.StatusCode, title, detail).ExecuteAsync(http);
         });
 
-        var api = app.MapGroup("/api/v1");
-        api.MapSessions();
-        api.MapMessages();
-        api.MapEvents();
-        api.MapSystem();
-        app.MapHealth(metrics);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/", () => Results.Content(
             "<!doctype html><title>Parley</title><h1>Parley</h1><p>The API is at <code>/api/v1</code>; see <a href=\"/openapi/v1.json\">/openapi/v1.json</a>, " +
             "<a href=\"/health/ready\">/health/ready</a> and <a href=\"/metrics\">/metrics</a>.</p>", "text/html")).ExcludeFromDescription();
         return app;
-    }
-
-    private static async Task ProblemsForExceptions(HttpContext ctx, RequestDelegate next)
-    {
-        try
-        {
-            await next(ctx);
-        }
-        catch (Exception e) when (!ctx.Response.HasStarted && e is not OperationCanceledException)
-        {
-            var result = Problems.For(e);
-            if (e is ParleyException) ctx.Response.Headers.RetryAfter = e is ParleyUnavailableException u ? ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : "5";
-            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.AspNetCore");
-            // A 503 is an answer Parley means to give (the database and the spool cannot take it now): one line, no trace.
-            if (e is ParleyException)
-                log.LogWarning("{Method} {Path} answered 503: {Reason}", ctx.Request.Method, ctx.Request.Path, e.Message);
-            else if (result is IStatusCodeHttpResult { StatusCode: >= 500 })
-                log.LogError(e, "Unhandled error on {Path}", ctx.Request.Path);
-            await result.ExecuteAsync(ctx);
-        }
     }
 
     /// <summary>Whether a listen URL stays on this machine (127.0.0.0/8, ::1, localhost).</summary>

@@ -65,6 +65,7 @@ internal static class ParleyCommandLine
         return e switch
         {
             ArgumentException a => (PlainMessage(a), Usage),
+            ParleyNotFoundException => (e.Message, Usage),
             // An id several tenants hold: the command must name one (--tenant).
             ParleyConflictException => (e.Message.Replace("name the tenant.", "name it with --tenant.", StringComparison.Ordinal), Usage),
             ParleyException => (e.Message, Failure),

@@ -1,9 +1,17 @@
 namespace Parley;
 
-/// <summary>An infrastructure failure Parley could not absorb (the database cannot be written and nothing else
-/// can take the write). The message says what happened, to what, and what to do next.</summary>
+/// <summary>What Parley throws when it cannot do what was asked, other than a caller's mistake in the arguments (those
+/// are <see cref="ArgumentException"/>s naming the field): an object that does not exist
+/// (<see cref="ParleyNotFoundException"/>), a request that conflicts with the stored state
+/// (<see cref="ParleyConflictException"/>), a database that cannot be reached now (<see cref="ParleyUnavailableException"/>,
+/// the one that is <see cref="IsTransient"/>), or a failure Parley could not absorb (a schema it refuses, a write that
+/// could not be committed). The message says what happened, to what, and what to do next.</summary>
 public class ParleyException : Exception
 {
+    /// <summary>Whether the same call may succeed if repeated later, unchanged (the database was unavailable).
+    /// Nothing was changed by the failed call either way.</summary>
+    public virtual bool IsTransient => false;
+
     /// <summary>Creates the exception.</summary>
     public ParleyException(string message) : base(message) { }
 
@@ -30,6 +38,9 @@ public class ParleyUnavailableException : ParleyException
 
     /// <summary>When to try again.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc/>
+    public override bool IsTransient => true;
 }
 
 /// <summary>The spool reached its configured size (<see cref="LedgerOptions.SpoolMaxBytes"/>) while the database was
@@ -46,11 +57,12 @@ public sealed class SpoolFullException : ParleyUnavailableException
     public SpoolFullException(string message, Exception innerException) : base(message, innerException) { }
 }
 
-/// <summary>A caller named a session or message that does not exist (HTTP 404).</summary>
-public class ParleyNotFoundException : ArgumentException
+/// <summary>A caller named a session or message that does not exist, or that belongs to another tenant (HTTP 404).
+/// Nothing was changed.</summary>
+public class ParleyNotFoundException : ParleyException
 {
     /// <summary>Creates the exception for a parameter.</summary>
-    public ParleyNotFoundException(string message, string? paramName) : base(message, paramName) { }
+    public ParleyNotFoundException(string message, string? paramName) : base(message) => ParamName = paramName;
 
     /// <summary>Creates the exception.</summary>
     public ParleyNotFoundException() { }
@@ -60,11 +72,14 @@ public class ParleyNotFoundException : ArgumentException
 
     /// <summary>Creates the exception with its cause.</summary>
     public ParleyNotFoundException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>The wire name of the argument that named the missing object (<c>session_id</c>, <c>up_to</c> …).</summary>
+    public string? ParamName { get; }
 }
 
 /// <summary>A request conflicts with the stored state: a cancel after the message left, a provider id that another
 /// message already carries (HTTP 409). Nothing was changed.</summary>
-public class ParleyConflictException : InvalidOperationException
+public class ParleyConflictException : ParleyException
 {
     /// <summary>Creates the exception.</summary>
     public ParleyConflictException(string message) : base(message) { }

@@ -42,9 +42,10 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
         return any;
     }
 
-    public async Task Middleware(HttpContext ctx, RequestDelegate next)
+    /// <summary>Checks the key of a request to the API at <paramref name="api"/> (<c>{prefix}/api/v1</c>).</summary>
+    public async Task Middleware(HttpContext ctx, RequestDelegate next, PathString api)
     {
-        if (!ctx.Request.Path.StartsWithSegments("/api/v1") || !await EnabledAsync())
+        if (!ctx.Request.Path.StartsWithSegments(api) || !await EnabledAsync())
         {
             await next(ctx);
             return;
@@ -58,7 +59,7 @@ internal sealed class ApiKeys(Ledger ledger, byte[] secret, TimeProvider time, b
                 : "the API key is not valid or was revoked.").ExecuteAsync(ctx);
             return;
         }
-        if (!key.Admin && ctx.Request.Path.StartsWithSegments("/api/v1/system"))
+        if (!key.Admin && ctx.Request.Path.StartsWithSegments(api.Add("/system")))
         {
             await Problems.Problem(403, "Forbidden", "the system routes need an admin key.").ExecuteAsync(ctx);
             return;

@@ -8,9 +8,9 @@ namespace Parley.AspNetCore.Http;
 /// <summary>Keeps web pages from using the API through a visitor's browser (docs/security.md, HTTP). A keyless server
 /// listening on loopback answers only to loopback host names (DNS rebinding), so anything else is 421; requests that
 /// change state refuse other origins (CSRF) with 403; and a body sent to <c>/api/v1</c> must be declared
-/// <c>application/json</c>, UTF-8 if a charset is given, or it is 415 — the content types a plain HTML form or
+/// <c>application/json</c>, UTF-8 if a charset is given (under <c>{prefix}/api/v1</c>), or it is 415 — the content types a plain HTML form or
 /// <c>fetch</c> without a preflight can send are all refused there.</summary>
-internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly)
+internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly, PathString api)
 {
     public async Task Middleware(HttpContext ctx, RequestDelegate next)
     {
@@ -29,7 +29,7 @@ internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly)
         }
         // The provider webhooks still to come (/webhooks/{provider}/{connection_id}) will take form posts; they sit outside
         // this rule, as they sit outside the Bearer-key rule, and check the provider's signature instead.
-        if (changes && request.Path.StartsWithSegments("/api/v1") && NotJson(ctx) is { } detail)
+        if (changes && request.Path.StartsWithSegments(api) && NotJson(ctx) is { } detail)
         {
             await Problems.Problem(415, "Unsupported media type", detail).ExecuteAsync(ctx);
             return;

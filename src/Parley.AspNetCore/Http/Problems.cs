@@ -9,7 +9,7 @@ internal static class Problems
 {
     public static IResult For(Exception e) => e switch
     {
-        ParleyNotFoundException nf => Problem(404, "Not found", Plain(nf)),
+        ParleyNotFoundException nf => Problem(404, "Not found", nf.Message),
         ParleyConflictException c => Problem(409, "Conflict", c.Message),
         ArgumentException a => Validation(a.ParamName ?? "body", Plain(a)),
         JsonException j => Validation(Field(j.Path), JsonMessage(j)),
@@ -44,7 +44,7 @@ internal static class Problems
 
     public static Dictionary<string, object?> BodyFor(Exception e) => e switch
     {
-        ParleyNotFoundException nf => Body(404, "Not found", Plain(nf)),
+        ParleyNotFoundException nf => Body(404, "Not found", nf.Message),
         ParleyConflictException c => Body(409, "Conflict", c.Message),
         ArgumentException a => Body(400, "Invalid request", Plain(a), new Dictionary<string, string[]> { [a.ParamName ?? "body"] = [Plain(a)] }),
         JsonException j => Body(400, "Invalid request", JsonMessage(j), new Dictionary<string, string[]> { [Field(j.Path)] = [JsonMessage(j)] }),

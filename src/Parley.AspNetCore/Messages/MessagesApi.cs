@@ -96,7 +96,7 @@ internal static class MessagesApi
                     report = report with { Source = report.Source ?? "webhook" };
                     keyed.Add((i, new KeyedStatusReport { MessageId = messageId, Report = report }));
                 }
-                catch (Exception e) when (e is ArgumentException or JsonException)
+                catch (Exception e) when (e is ArgumentException or ParleyNotFoundException or JsonException)
                 {
                     results[i] = new BatchResultBody(null, null, null, Problems.BodyFor(e));
                 }

@@ -70,46 +70,54 @@ internal static class OperationsApi
             return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
         }).ExcludeFromDescription();
 
-        app.MapGet("/metrics", (Ledger ledger) => Results.Text(Prometheus(ledger, metrics), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (Ledger ledger, InstrumentMetrics instruments) => Results.Text(Prometheus(ledger, metrics, instruments), "text/plain; version=0.0.4; charset=utf-8"))
             .ExcludeFromDescription();
         return app;
     }
 
-    private static string Prometheus(Ledger ledger, RequestMetrics metrics)
+    private static string Prometheus(Ledger ledger, RequestMetrics requests, InstrumentMetrics instruments)
     {
-        var w = ledger.WriterStatistics;
         var text = new StringBuilder();
         void Line(string s) => text.Append(s).Append('\n');
         string N(double v) => v.ToString(CultureInfo.InvariantCulture);
 
         Line("# HELP parley_http_requests_total HTTP requests answered, by method, route and status.");
         Line("# TYPE parley_http_requests_total counter");
-        foreach (var ((method, route, status), count) in metrics.Snapshot())
+        foreach (var ((method, route, status), count) in requests.Snapshot())
             Line($"parley_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}");
+        var calls = instruments.CommitCalls.Read();
         Line("# HELP parley_writes_total Write calls committed by the writer.");
         Line("# TYPE parley_writes_total counter");
-        Line($"parley_writes_total {w.CallsCommitted}");
+        Line($"parley_writes_total {N(calls.Sum)}");
+        Line("# HELP parley_reports_total Status reports committed, by outcome.");
+        Line("# TYPE parley_reports_total counter");
+        foreach (var (outcome, count) in instruments.Reports) Line($"parley_reports_total{{outcome=\"{outcome}\"}} {count}");
+        var gauges = instruments.Gauges();
         Line("# HELP parley_writer_queue_depth Write calls waiting for the writer.");
         Line("# TYPE parley_writer_queue_depth gauge");
-        Line($"parley_writer_queue_depth {w.QueueDepth}");
-        if (ledger.Spool is { } spool)
+        Line($"parley_writer_queue_depth {gauges.GetValueOrDefault("parley.writer.queue.depth")}");
+        if (ledger.Spool is not null)
         {
+            Line("# HELP parley_spool_writes_total Write calls that went to the spool because the database could not take them.");
+            Line("# TYPE parley_spool_writes_total counter");
+            Line($"parley_spool_writes_total {instruments.Spooled}");
             Line("# HELP parley_spool_pending Writes waiting in the spool for the database.");
             Line("# TYPE parley_spool_pending gauge");
-            Line($"parley_spool_pending {spool.Pending}");
+            Line($"parley_spool_pending {gauges.GetValueOrDefault("parley.spool.depth")}");
             Line("# HELP parley_spool_bytes Bytes waiting in the spool.");
             Line("# TYPE parley_spool_bytes gauge");
-            Line($"parley_spool_bytes {spool.PendingBytes}");
+            Line($"parley_spool_bytes {gauges.GetValueOrDefault("parley.spool.size")}");
         }
-        Histogram("parley_commit_seconds", "Time to execute and commit one group of write calls.", WriterStatistics.CommitSecondsBounds, w.CommitSecondsBuckets, w.Commits, w.CommitTime.TotalSeconds);
-        Histogram("parley_commit_batch_size", "Write calls carried by one commit.", WriterStatistics.CallsPerCommitBounds, w.CallsPerCommitBuckets, w.Commits, w.CallsCommitted);
+        Histogram("parley_commit_seconds", "Time to execute and commit one group of write calls.", instruments.CommitSeconds);
+        Histogram("parley_commit_batch_size", "Write calls carried by one commit.", instruments.CommitCalls);
         return text.ToString();
 
-        void Histogram(string name, string help, IReadOnlyList<double> bounds, IReadOnlyList<long> cumulative, long count, double sum)
+        void Histogram(string name, string help, InstrumentMetrics.Buckets buckets)
         {
+            var (cumulative, count, sum) = buckets.Read();
             Line($"# HELP {name} {help}");
             Line($"# TYPE {name} histogram");
-            for (var i = 0; i < bounds.Count; i++) Line($"{name}_bucket{{le=\"{N(bounds[i])}\"}} {cumulative[i]}");
+            for (var i = 0; i < buckets.Bounds.Count; i++) Line($"{name}_bucket{{le=\"{N(buckets.Bounds[i])}\"}} {cumulative[i]}");
             Line($"{name}_bucket{{le=\"+Inf\"}} {count}");
             Line($"{name}_sum {N(sum)}");
             Line($"{name}_count {count}");

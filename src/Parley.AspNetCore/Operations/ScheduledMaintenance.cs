@@ -8,7 +8,7 @@ namespace Parley.AspNetCore.Operations;
 /// then the engine's statistics refresh (<c>ANALYZE</c>, <c>PRAGMA optimize</c>, <c>VACUUM ANALYZE</c>) — the same work
 /// as <c>parley cleanup</c> and <c>parley maintain</c>, each recording its system event. A run is skipped while writes
 /// wait in the spool (the database is unavailable) and a failure is logged, never fatal.</summary>
-internal sealed partial class ScheduledMaintenance(Ledger ledger, ServerOptions options, ILogger log) : BackgroundService
+internal sealed partial class ScheduledMaintenance(Hosting.LedgerHost host, ParleyOptions options, ILogger log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,6 +25,7 @@ internal sealed partial class ScheduledMaintenance(Ledger ledger, ServerOptions 
 
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        var ledger = host.Ledger;
         if (ledger.Spool is { Pending: > 0 })
         {
             Skipped(log, ledger.Spool.Pending);

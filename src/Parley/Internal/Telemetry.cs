@@ -35,6 +35,7 @@ internal static class Telemetry
     {
         Meter.CreateObservableGauge("parley.writer.queue.depth", () => Observe(w => w.QueueDepth), "{call}", "Write calls waiting for the writer.");
         Meter.CreateObservableGauge("parley.spool.depth", () => Observe(w => w.SpoolPending), "{call}", "Writes waiting in the spool for the database.");
+        Meter.CreateObservableGauge("parley.spool.size", () => Observe(w => w.SpoolBytes), "By", "Bytes of the writes waiting in the spool.");
     }
 
     /// <summary>Makes a writer's queue and spool depth observable until <see cref="Forget"/>.</summary>

@@ -59,5 +59,5 @@ internal abstract class WriteOp
     /// <summary>The caller error of the last run, if any (a replayed write that the database refuses).</summary>
     public Exception? Refusal => _error;
 
-    public static bool IsCallerError(Exception e) => e is ArgumentException or ParleyConflictException;
+    public static bool IsCallerError(Exception e) => e is ArgumentException or ParleyNotFoundException or ParleyConflictException;
 }
