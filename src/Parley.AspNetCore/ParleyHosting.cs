@@ -23,12 +23,16 @@ public static class ParleyServiceCollectionExtensions
     /// ledger as a singleton, opened when the host starts with the schema startup mode applied and closed when it
     /// stops, with the host's <see cref="ILoggerFactory"/> and <see cref="TimeProvider"/>; scheduled maintenance; and a
     /// health check named <c>parley</c>.</summary>
-    public static IServiceCollection AddParley(this IServiceCollection services, Action<ParleyOptions>? configure = null) =>
+    public static IServiceCollection AddParley(this IServiceCollection services, Action<ParleyOptions> configure) =>
         Add(services, configure, null);
+
+    /// <summary>Adds Parley with the options of the configuration section <c>Parley</c> alone (see
+    /// <see cref="AddParley(IServiceCollection, Action{ParleyOptions})"/>).</summary>
+    public static IServiceCollection AddParley(this IServiceCollection services) => Add(services, null, null);
 
     /// <summary>Adds Parley over a ledger the application opened itself and keeps the owner of (it is not closed when
     /// the host stops).</summary>
-    public static IServiceCollection AddParley(this IServiceCollection services, Ledger ledger, Action<ParleyOptions>? configure = null)
+    public static IServiceCollection AddParley(this IServiceCollection services, Ledger ledger, Action<ParleyOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(ledger);
         return Add(services, configure, ledger);

@@ -1,6 +1,6 @@
 namespace Parley.AspNetCore;
 
-/// <summary>How <see cref="ParleyServiceCollectionExtensions.AddParley(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{ParleyOptions}?)"/>
+/// <summary>How <see cref="ParleyServiceCollectionExtensions.AddParley(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{ParleyOptions})"/>
 /// runs Parley inside an ASP.NET Core app (docs/hosting.md). Bound from the configuration section <c>Parley</c>
 /// (for example <c>"Parley": { "Database": "postgres://…", "Schema": "Verify" }</c>), then from the code's own
 /// <c>configure</c>.</summary>

@@ -40,7 +40,7 @@ public sealed record ServerOptions
     internal ILoggerProvider? ExtraLogger { get; init; }
 }
 
-/// <summary><c>parley serve</c>: a thin host over <see cref="ParleyServiceCollectionExtensions.AddParley(IServiceCollection, Ledger, Action{ParleyOptions}?)"/>
+/// <summary><c>parley serve</c>: a thin host over <see cref="ParleyServiceCollectionExtensions.AddParley(IServiceCollection, Ledger, Action{ParleyOptions})"/>
 /// and <see cref="ParleyEndpointExtensions.MapParley"/> at the root, adding only what a standalone server needs: Kestrel
 /// and its limits, the refusal to serve beyond loopback without keys, problem+json for unknown routes, the OpenAPI
 /// document and a start page.</summary>
