@@ -28,7 +28,7 @@ public sealed partial class Ledger
     public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return (bool)(await _writer.Enqueue(new RevokeKeyOp(id), cancellationToken))!;
+        return await _writer.Enqueue(new RevokeKeyOp(id), cancellationToken);
     }
 
     /// <summary>The active key a presented secret belongs to, or null (compared in constant time). A token without

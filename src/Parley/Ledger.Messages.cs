@@ -28,7 +28,7 @@ public sealed partial class Ledger
         for (var i = 0; i < messages.Count; i++)
             planned[i] = Plan(sessionId, messages[i], now, messages.Count == 1 ? "" : $"messages[{i}].");
 
-        var result = (LogMessagesOp.Result)(await _writer.Enqueue(new LogMessagesOp(_scope, sessionId, planned), cancellationToken))!;
+        var result = await _writer.Enqueue(new LogMessagesOp(_scope, sessionId, planned), cancellationToken);
         return [.. result.Messages.Select(m => new LoggedMessage(Mapping.ToMessage(m.Row, result.AgentReadSeq, result.UserReadSeq), m.Created) { Spooled = result.Spooled })];
     }
 

@@ -13,9 +13,8 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(messageId);
         var valid = Check(report, "");
-        var answer = await _writer.Enqueue(new ReportStatusOp(_scope, messageId, valid), cancellationToken);
-        if (answer == WriteOp.Spooled) return new StatusReportResult(null, ReportOutcome.Spooled);
-        var result = (ReportStatusOp.Result)answer!;
+        if (await _writer.Enqueue(new ReportStatusOp(_scope, messageId, valid), cancellationToken) is not { } result)
+            return new StatusReportResult(null, ReportOutcome.Spooled);
         return new StatusReportResult(Mapping.ToMessage(result.Row, result.AgentReadSeq, result.UserReadSeq), result.Outcome);
     }
 
@@ -45,7 +44,7 @@ public sealed partial class Ledger
                 items[i] = (keyed?.MessageId, null, e);
             }
         }
-        return (BatchReportResult[])(await _writer.Enqueue(new ReportBatchOp(_scope, items), cancellationToken))!;
+        return await _writer.Enqueue(new ReportBatchOp(_scope, items), cancellationToken);
     }
 
     private ValidReport Check(StatusReport report, string prefix)

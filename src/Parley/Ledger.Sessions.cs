@@ -27,9 +27,9 @@ public sealed partial class Ledger
             StartedAt = session.StartedAt is { } started ? Timestamps.Truncate(started) : now,
             UpdatedAt = now,
         };
-        var created = await _writer.Enqueue(new CreateSessionOp(row), cancellationToken);
-        if (created == WriteOp.Spooled) return new SessionResult(Mapping.ToSession(row, []), Created: true) { Spooled = true };
-        return new SessionResult(await RequireSession(row.TenantKey, row.Id), (bool)created!);
+        if (await _writer.Enqueue(new CreateSessionOp(row), cancellationToken) is not { } created)
+            return new SessionResult(Mapping.ToSession(row, []), Created: true) { Spooled = true };
+        return new SessionResult(await RequireSession(row.TenantKey, row.Id), created);
     }
 
     /// <summary>A session with its summary, or null.</summary>
@@ -57,7 +57,7 @@ public sealed partial class Ledger
         ArgumentNullException.ThrowIfNull(patch);
         var title = patch.Title.HasValue ? new Optional<string?>(Validate.Text(patch.Title.Value, "title", 200)) : default;
         var metadata = patch.Metadata.HasValue ? new Optional<string?>(Validate.Json(patch.Metadata.Value, "metadata")) : default;
-        var tenantKey = (string)(await _writer.Enqueue(new UpdateSessionOp(_scope, id, title, metadata, endAt: null), cancellationToken))!;
+        var tenantKey = await _writer.Enqueue(new UpdateSessionOp(_scope, id, title, metadata, endAt: null), cancellationToken);
         return await RequireSession(tenantKey, id);
     }
 
@@ -66,7 +66,7 @@ public sealed partial class Ledger
     {
         ArgumentNullException.ThrowIfNull(id);
         var endAt = at is { } t ? Timestamps.Truncate(t) : Now();
-        var tenantKey = (string)(await _writer.Enqueue(new UpdateSessionOp(_scope, id, default, default, endAt), cancellationToken))!;
+        var tenantKey = await _writer.Enqueue(new UpdateSessionOp(_scope, id, default, default, endAt), cancellationToken);
         return await RequireSession(tenantKey, id);
     }
 
@@ -74,7 +74,7 @@ public sealed partial class Ledger
     public async Task<bool> DeleteSessionAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return (bool)(await _writer.Enqueue(new DeleteSessionOp(_scope, id), cancellationToken))!;
+        return await _writer.Enqueue(new DeleteSessionOp(_scope, id), cancellationToken);
     }
 
     /// <summary>Moves a reader's marker forward (never back); every message it passes that the reader had not read
@@ -86,7 +86,7 @@ public sealed partial class Ledger
         var reader = Validate.Defined(marker.Reader, "reader");
         var at = marker.At is { } t ? Timestamps.Truncate(t) : Now();
         var op = new MarkReadOp(_scope, sessionId, reader, marker.UpTo, at, "read_marker");
-        return (int)(await _writer.Enqueue(op, cancellationToken))!;
+        return await _writer.Enqueue(op, cancellationToken);
     }
 
     // The session an operation just wrote, in the tenant it was written in.

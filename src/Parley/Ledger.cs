@@ -216,7 +216,7 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>Drops parked reports older than <see cref="LedgerOptions.ParkedReportTtl"/>, each with a system
     /// event. Runs by itself hourly; returns how many expired.</summary>
     public async Task<int> ExpireParkedReportsAsync(CancellationToken cancellationToken = default) =>
-        (int)(await _writer.Enqueue(new ExpireParkedOp(), cancellationToken))!;
+        await _writer.Enqueue(new ExpireParkedOp(), cancellationToken);
 
     /// <summary>Retention (docs/cli.md, "maintain, cleanup"): deletes messages created before
     /// <paramref name="cutoff"/>, with their events, in batches of <paramref name="batchSize"/>, each its own short
@@ -227,12 +227,12 @@ public sealed partial class Ledger : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         Validate.Range(batchSize, 1, 10_000, "batch_size");
-        if (dryRun) return (long)(await _writer.Enqueue(new CountBeforeOp(cutoff), cancellationToken))!;
+        if (dryRun) return await _writer.Enqueue(new CountBeforeOp(cutoff), cancellationToken);
         long total = 0;
         int deleted;
         do
         {
-            deleted = (int)(await _writer.Enqueue(new CleanupBatchOp(cutoff, batchSize), cancellationToken))!;
+            deleted = await _writer.Enqueue(new CleanupBatchOp(cutoff, batchSize), cancellationToken);
             total += deleted;
             progress?.Report(total);
         }

@@ -42,16 +42,12 @@ internal abstract class WriteOp
 
     public void Fail(Exception error) => _done.TrySetException(error);
 
-    /// <summary>The result of a write that went to the spool, for operations whose answer cannot be told before
-    /// the database has it (a status report's outcome, whether a session was new).</summary>
-    public static readonly object Spooled = new();
-
     /// <summary>The write as the spool keeps it, or null for an operation that cannot wait for the database (it
     /// answers from it, or administers it).</summary>
     public virtual Spooling.SpooledWrite? ToSpool() => null;
 
     /// <summary>What the caller is told when the write went to the spool.</summary>
-    protected virtual object? SpooledResult() => Spooled;
+    protected abstract object? SpooledResult();
 
     /// <summary>Completes the caller's task after the write was appended to the spool and fsync'd.</summary>
     public void CompleteSpooled() => _done.TrySetResult(SpooledResult());
@@ -60,4 +56,20 @@ internal abstract class WriteOp
     public Exception? Refusal => _error;
 
     public static bool IsCallerError(Exception e) => e is ArgumentException or ParleyNotFoundException or ParleyConflictException;
+}
+
+/// <summary>A write whose caller is answered with a <typeparamref name="TResult"/>. The writer keeps results untyped
+/// for a group of different operations; <see cref="Writer.Enqueue{TResult}"/> is the one place one is cast back.</summary>
+internal abstract class WriteOp<TResult> : WriteOp
+{
+    protected sealed override object? Run(WriteBatch batch) => Write(batch);
+
+    /// <summary>Runs the operation and returns its result, or throws a caller error.</summary>
+    protected abstract TResult Write(WriteBatch batch);
+
+    protected sealed override object? SpooledResult() => WhenSpooled();
+
+    /// <summary>What the caller is told when the write went to the spool; only operations that can be spooled
+    /// (<see cref="WriteOp.ToSpool"/>) are ever asked.</summary>
+    protected virtual TResult WhenSpooled() => throw new InvalidOperationException($"{GetType().Name} is never spooled.");
 }

@@ -121,7 +121,11 @@ internal sealed partial class Writer : IAsyncDisposable
     /// <summary>The most calls that may wait for the writer; past it callers wait for room (backpressure).</summary>
     private const long MaxQueued = 64 * 1024;
 
-    public async Task<object?> Enqueue(WriteOp op, CancellationToken ct = default)
+    /// <summary>Queues <paramref name="op"/> and answers with its result once its commit is durable (or it went to
+    /// the spool).</summary>
+    public async Task<TResult> Enqueue<TResult>(WriteOp<TResult> op, CancellationToken ct = default) => (TResult)(await Enqueue((WriteOp)op, ct))!;
+
+    private async Task<object?> Enqueue(WriteOp op, CancellationToken ct)
     {
         while (Interlocked.Read(ref _queued) >= MaxQueued) await Task.Delay(1, ct);
         Interlocked.Increment(ref _queued);

@@ -4,9 +4,9 @@ namespace Parley.Internal.Writing.Ops;
 /// created before <paramref name="cutoff"/> (their events go with them) and takes them out of their sessions'
 /// summaries, in one short transaction of the writer, so that writers wait at most one batch. Result: how many it
 /// deleted.</summary>
-internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
+internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp<int>
 {
-    protected override object? Run(WriteBatch batch)
+    protected override int Write(WriteBatch batch)
     {
         var rows = batch.Store.OldestBefore(cutoff, limit);
         var touched = new Dictionary<(string TenantKey, string Id), SessionState>();
@@ -42,7 +42,7 @@ internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
 }
 
 /// <summary>How many messages retention would delete (<c>--dry-run</c>).</summary>
-internal sealed class CountBeforeOp(DateTimeOffset cutoff) : WriteOp
+internal sealed class CountBeforeOp(DateTimeOffset cutoff) : WriteOp<long>
 {
-    protected override object? Run(WriteBatch batch) => batch.Store.CountBefore(cutoff);
+    protected override long Write(WriteBatch batch) => batch.Store.CountBefore(cutoff);
 }

@@ -9,7 +9,7 @@ internal sealed record PlannedMessage(MessageRow Row, bool ClientGaveId, ValidRe
 /// <summary>Logs one or many messages into one session, all or nothing. Repeats (a stored id or idempotency key)
 /// return the stored message unchanged. Result: <c>(MessageRow Row, bool Created)[]</c> in input order, plus the
 /// session's read markers for <c>read_by_*</c>.</summary>
-internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp
+internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyList<PlannedMessage> messages) : WriteOp<LogMessagesOp.Result>
 {
     public sealed record Result((MessageRow Row, bool Created)[] Messages, long AgentReadSeq, long UserReadSeq, bool Spooled = false);
 
@@ -19,7 +19,7 @@ internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyLi
         new Spooling.SpooledMessages(sessionId, [.. messages.Select(Spooling.SpooledMessage.Of)]) { Scope = scope };
 
     // The caller sees each message as it will be stored, but for its place in the session, which replay assigns.
-    protected override object? SpooledResult()
+    protected override Result WhenSpooled()
     {
         var rows = new (MessageRow Row, bool Created)[messages.Count];
         for (var i = 0; i < messages.Count; i++)
@@ -34,7 +34,7 @@ internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyLi
         return new Result(rows, AgentReadSeq: -1, UserReadSeq: -1, Spooled: true);
     }
 
-    protected override object? Run(WriteBatch batch)
+    protected override Result Write(WriteBatch batch)
     {
         var session = batch.RequireSession(scope, sessionId);
         // Ids, idempotency keys and provider ids are unique within the session's tenant only.

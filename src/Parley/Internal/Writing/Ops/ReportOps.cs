@@ -1,13 +1,16 @@
 namespace Parley.Internal.Writing.Ops;
 
 /// <summary>One report for a message named by id. Result: <see cref="Result"/>.</summary>
-internal sealed class ReportStatusOp(string? scope, string messageId, ValidReport report) : WriteOp
+internal sealed class ReportStatusOp(string? scope, string messageId, ValidReport report) : WriteOp<ReportStatusOp.Result?>
 {
     public sealed record Result(MessageRow Row, ReportOutcome Outcome, long AgentReadSeq, long UserReadSeq);
 
     public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledReport(messageId, report) { Scope = scope };
 
-    protected override object? Run(WriteBatch batch)
+    // The outcome cannot be told before the database has the message.
+    protected override Result? WhenSpooled() => null;
+
+    protected override Result? Write(WriteBatch batch)
     {
         var message = batch.Message(scope, messageId)
                       ?? throw new ParleyNotFoundException($"message '{messageId}' does not exist.", "message_id");
@@ -22,17 +25,17 @@ internal sealed class ReportStatusOp(string? scope, string messageId, ValidRepor
 /// <summary>A batch of reports keyed by message id or provider id (webhook ingestion). Each report succeeds or
 /// fails alone; a report for a provider id no message carries yet is parked. Result: one
 /// <see cref="BatchReportResult"/> per report, in order.</summary>
-internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp
+internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? MessageId, ValidReport? Report, Exception? Invalid)> reports) : WriteOp<BatchReportResult[]>
 {
     public override Spooling.SpooledWrite ToSpool() =>
         new Spooling.SpooledReports([.. reports.Where(r => r.Invalid is null && r.Report is not null).Select(r => new Spooling.SpooledKeyedReport(r.MessageId, r.Report!))]) { Scope = scope };
 
     // The reports that passed their checks wait in the spool; the others already have their answer.
-    protected override object? SpooledResult() => reports.Select(r => r.Invalid is not null || r.Report is null
+    protected override BatchReportResult[] WhenSpooled() => reports.Select(r => r.Invalid is not null || r.Report is null
         ? new BatchReportResult { MessageId = r.MessageId, Error = r.Invalid }
         : new BatchReportResult { MessageId = r.MessageId, Outcome = ReportOutcome.Spooled }).ToArray();
 
-    protected override object? Run(WriteBatch batch)
+    protected override BatchReportResult[] Write(WriteBatch batch)
     {
         var results = new BatchReportResult[reports.Count];
         batch.Store.Prefetch(
@@ -106,9 +109,9 @@ internal sealed class ReportBatchOp(string? scope, IReadOnlyList<(string? Messag
 
 /// <summary>Moves a reader's marker forward (never back) and reports <c>read</c> for every message it passes that
 /// the reader reads (docs/lifecycle.md, "Read markers"). Result: how many messages it marked.</summary>
-internal sealed class MarkReadOp(string? scope, string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp
+internal sealed class MarkReadOp(string? scope, string sessionId, Reader reader, string? upTo, DateTimeOffset at, string source) : WriteOp<int>
 {
-    protected override object? Run(WriteBatch batch)
+    protected override int Write(WriteBatch batch)
     {
         var session = batch.RequireSession(scope, sessionId, "id");
         var row = session.Row;

@@ -1,11 +1,14 @@
 namespace Parley.Internal.Writing.Ops;
 
 /// <summary>Creates a session, or finds the stored one with the same id (result: whether it created).</summary>
-internal sealed class CreateSessionOp(SessionRow row) : WriteOp
+internal sealed class CreateSessionOp(SessionRow row) : WriteOp<bool?>
 {
     public override Spooling.SpooledWrite ToSpool() => Spooling.SpooledSession.Of(row);
 
-    protected override object? Run(WriteBatch batch)
+    // Whether the session is new cannot be told before the database has it.
+    protected override bool? WhenSpooled() => null;
+
+    protected override bool? Write(WriteBatch batch)
     {
         // The id is looked up in the new session's own tenant only: another tenant's session with the same id is
         // another session (docs/security.md, "Tenants").
@@ -18,9 +21,9 @@ internal sealed class CreateSessionOp(SessionRow row) : WriteOp
 
 /// <summary>Changes a session's title and metadata, or ends it. <c>scope</c>, here and in every operation that names
 /// an existing object, is the caller's tenant key, or null for a caller not confined to one (<see cref="WriteBatch.Session"/>).</summary>
-internal sealed class UpdateSessionOp(string? scope, string id, Optional<string?> title, Optional<string?> metadataJson, DateTimeOffset? endAt) : WriteOp
+internal sealed class UpdateSessionOp(string? scope, string id, Optional<string?> title, Optional<string?> metadataJson, DateTimeOffset? endAt) : WriteOp<string>
 {
-    protected override object? Run(WriteBatch batch)
+    protected override string Write(WriteBatch batch)
     {
         var session = batch.RequireSession(scope, id, "id");
         var row = session.Row;
@@ -38,9 +41,9 @@ internal sealed class UpdateSessionOp(string? scope, string id, Optional<string?
 }
 
 /// <summary>Deletes a session; its messages, events and facets go with it (foreign keys cascade).</summary>
-internal sealed class DeleteSessionOp(string? scope, string id) : WriteOp
+internal sealed class DeleteSessionOp(string? scope, string id) : WriteOp<bool>
 {
-    protected override object? Run(WriteBatch batch)
+    protected override bool Write(WriteBatch batch)
     {
         if (batch.Session(scope, id) is not { } session) return false;
         var tenantKey = session.Row.TenantKey;
@@ -51,21 +54,23 @@ internal sealed class DeleteSessionOp(string? scope, string id) : WriteOp
 }
 
 /// <summary>Writes a system event.</summary>
-internal sealed class SystemEventOp(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) : WriteOp
+internal sealed class SystemEventOp(SystemEventLevel level, string source, string name, string? detailJson, DateTimeOffset at) : WriteOp<bool>
 {
     public override Spooling.SpooledWrite ToSpool() => new Spooling.SpooledSystemEvent(level, source, name, detailJson, at);
 
-    protected override object? Run(WriteBatch batch)
+    protected override bool WhenSpooled() => true;
+
+    protected override bool Write(WriteBatch batch)
     {
         batch.Store.InsertSystemEvent(level, source, name, detailJson, at);
-        return null;
+        return true;
     }
 }
 
 /// <summary>Drops parked reports older than the configured time to live, each with a system event.</summary>
-internal sealed class ExpireParkedOp : WriteOp
+internal sealed class ExpireParkedOp : WriteOp<int>
 {
-    protected override object? Run(WriteBatch batch)
+    protected override int Write(WriteBatch batch)
     {
         var expired = batch.Store.ExpireParked(batch.Now - batch.ParkedReportTtl);
         foreach (var p in expired)
@@ -85,7 +90,7 @@ internal sealed class ExpireParkedOp : WriteOp
 }
 
 /// <summary>Reads a setting of the writer's connection, in turn with the writes.</summary>
-internal sealed class ReadSettingOp(string name) : WriteOp
+internal sealed class ReadSettingOp(string name) : WriteOp<object?>
 {
-    protected override object? Run(WriteBatch batch) => batch.Store.ReadSetting(name);
+    protected override object? Write(WriteBatch batch) => batch.Store.ReadSetting(name);
 }
