@@ -84,9 +84,10 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                 {
                     // Readers kept the writer's attempts from restarting the WAL. This RESTART waits for them, and
                     // writers wait while it does, so it waits briefly and at most once per grace period.
+                    Log.CheckpointRestarting(_log, FallbackWait);
                     if (!RestartWaitingBriefly())
                     {
-                        Log.CheckpointRestartWaitedForReaders(_log, FallbackWait);
+                        Log.CheckpointRestartGaveUp(_log, FallbackWait);
                         _overCeilingSince = _time.GetTimestamp();
                     }
                 }
