@@ -116,7 +116,7 @@ internal static class ReadersDriver
                     $"| {round} | {(aloneFirst ? "alone, with" : "with, alone")} | {a.RowsPerSecond:N0} | {m.RowsPerSecond:N0} | {m.RowsPerSecond / a.RowsPerSecond:N2} | {m.PagesPerSecond:N0} | " +
                     $"{a.WriteP99:N1} / {m.WriteP99:N1} | {m.PageP50:N1} / {m.PageP99:N1} | {a.CallsPerCommit:N0} / {m.CallsPerCommit:N0} | {a.OtherCores:N2} / {m.OtherCores:N2} |"));
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  round {round}: {(engine == "sqlite" ? $"largest WAL alone {a.MaxWalBytes / 1048576.0:N1} MiB, with readers {m.MaxWalBytes / 1048576.0:N1} MiB; " : "")}writer busy {a.WriterBusy:P0} / {m.WriterBusy:P0}; this process {a.OwnCores:N2} / {m.OwnCores:N2} cores; {(target.Server is null ? "" : $"the database server {a.ServerCores:N2} / {m.ServerCores:N2} cores; ")}{m.RowsPerPage:N1} rows a page\n" +
+                    $"  round {round}: {(engine == "sqlite" ? $"largest WAL alone {a.MaxWalBytes / 1048576.0:N1} MiB, with readers {m.MaxWalBytes / 1048576.0:N1} MiB; " : "")}writer busy {a.WriterBusy:P0} / {m.WriterBusy:P0}; this process {a.OwnCores:N2} / {m.OwnCores:N2} cores; {(target.Server is null ? "" : $"the database server {a.ServerCores:N2} / {m.ServerCores:N2} cores; ")}{m.RowsPerPage:N1} rows a page\n" +
                     $"    alone: {a.Threads}\n    with readers: {m.Threads}"));
             }
             double Median(IEnumerable<double> xs)
