@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Parley.Tests;
 
@@ -42,15 +41,9 @@ public sealed class DiskFullTests : IDisposable
 
     private static NewMessage Message(string id) => new() { Id = id, SenderType = SenderType.Agent, Content = id + new string('x', 1000) };
 
-    // The ledgers' clock: a replay is due only once the test moves it on, so none is tried while the disk is full or
-    // the database locked.
-    private readonly FakeTimeProvider _clock = new();
-
-    /// <summary>Moves the clock past the longest pause between replays (2 s, with jitter) and waits for the replay.</summary>
-    private async Task DrainedAsync(Ledger ledger)
+    private static async Task DrainedAsync(Ledger ledger)
     {
-        _clock.Advance(TimeSpan.FromSeconds(5));
-        await ledger.SpoolDrained.WaitAsync(TimeSpan.FromSeconds(60));
+        for (var i = 0; i < 300 && ledger.Spool!.Pending > 0; i++) await Task.Delay(50);
         Assert.Equal(0, ledger.Spool!.Pending);
     }
 
@@ -72,7 +65,7 @@ public sealed class DiskFullTests : IDisposable
         var acknowledged = new List<string>();
         await using var ledger = await Ledger.OpenAsync(new LedgerOptions
         {
-            Database = url, SpoolPath = Path.Combine(_big, "parley.spool"), SpoolAfter = TimeSpan.FromMilliseconds(200), TimeProvider = _clock,
+            Database = url, SpoolPath = Path.Combine(_big, "parley.spool"), SpoolAfter = TimeSpan.FromMilliseconds(200),
         });
         await ledger.CreateSessionAsync(new NewSession { Id = "s" });
         var filler = Fill(leave: 256 * 1024);
@@ -107,9 +100,8 @@ public sealed class DiskFullTests : IDisposable
         var acknowledged = new List<string>();
         await using var ledger = await Ledger.OpenAsync(new LedgerOptions
         {
-            // Spooled at the first failure on the lock (SpoolAfter zero), without waiting on the clock.
             Database = url, SpoolPath = Path.Combine(_small, "parley.spool"), BusyTimeout = TimeSpan.FromMilliseconds(50),
-            SpoolAfter = TimeSpan.Zero, TimeProvider = _clock,
+            SpoolAfter = TimeSpan.FromMilliseconds(100),
         });
         await ledger.CreateSessionAsync(new NewSession { Id = "s" });
         var filler = Fill(leave: 64 * 1024);
