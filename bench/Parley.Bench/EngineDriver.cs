@@ -315,7 +315,7 @@ internal static class CleanupDriver
             await stop.CancelAsync();
             await writer;
             var during = latencies.Skip(before).Order().ToList();
-            Console.WriteLine($"# Parley cleanup, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Internal.DatabaseUrl.Parse(url).Engine}, batches of {batch:N0}");
+            Console.WriteLine($"# Parley cleanup, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Internal.Kernel.DatabaseUrl.Parse(url).Engine}, batches of {batch:N0}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"deleted {deleted:N0} messages in {took:N1} s ({deleted / took:N0}/s); a single-message writer meanwhile made {during.Count:N0} calls: " +
                 $"p50 {during[during.Count / 2]:N1} ms, p99 {during[(int)(during.Count * 0.99)]:N1} ms, longest {during[^1]:N1} ms"));

@@ -41,6 +41,9 @@ public static class ParleyServiceCollectionExtensions
     private static IServiceCollection Add(IServiceCollection services, Action<ParleyOptions>? configure, Ledger? ledger)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // This package references every engine, so a host's configured URL opens without loading one by name.
+        ParleyPostgreSql.Register();
+        ParleyMySql.Register();
         var options = services.AddOptions<ParleyOptions>().BindConfiguration(ParleyOptions.Section);
         if (configure is not null) options.Configure(configure);
         services.TryAddSingleton(TimeProvider.System);

@@ -3,13 +3,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Parley.AspNetCore.Events;
 using Parley.AspNetCore.Http;
-using Parley.AspNetCore.Messages;
-using Parley.AspNetCore.Operations;
-using Parley.AspNetCore.Sessions;
 
 namespace Parley.AspNetCore;
 

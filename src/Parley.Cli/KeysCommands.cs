@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using static Parley.Cli.ParleyCommandLine;
 
 namespace Parley.Cli;

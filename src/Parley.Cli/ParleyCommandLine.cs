@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Microsoft.Extensions.Hosting;
 using System.Text.Json;
-using Parley;
+using Microsoft.Extensions.Hosting;
 
 namespace Parley.Cli;
 
@@ -28,6 +27,8 @@ internal static class ParleyCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        ParleyPostgreSql.Register();
+        ParleyMySql.Register();
         var root = new RootCommand("Parley: a message ledger for chat and multichannel messaging.");
         root.Options.Add(Db);
         root.Options.Add(Json);

@@ -1,17 +1,17 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
-using Parley.Internal;
-using Parley.Internal.Data;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 using Parley.Internal.Schema;
 
 namespace Parley.MySql;
 
 /// <summary>MySQL 8 / MariaDB 10.6+ for a ledger (<c>mysql://</c> URLs): the schema startup mode first, then one
-/// writer connection and a pool of readers from one MySqlConnector data source (closed with the ledger). Loaded by
-/// <see cref="LedgerEngine.For"/> by name.</summary>
+/// writer connection and a pool of readers from one MySqlConnector data source (closed with the ledger). Registered by
+/// <see cref="ParleyMySql.Register"/> (or loaded by name, <see cref="LedgerEngine.For"/>).</summary>
 internal sealed class MySqlEngine : LedgerEngine
 {
+    public static MySqlEngine Instance { get; } = new();
+
     public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
         new MySqlSchemaEngine(needsDatabase ? MySqlUrl.Parse(url.Target) : null, lockTimeout);
 
@@ -32,8 +32,23 @@ internal sealed class MySqlEngine : LedgerEngine
         return conn;
     }
 
-    protected override IEnumerable<string> MaintenanceSql =>
+    public override IEnumerable<string> MaintenanceSql =>
         ["ANALYZE TABLE parley_sessions, parley_session_facets, parley_messages, parley_message_events, parley_parked_reports, parley_system_events"];
+
+    /// <summary><c>CHECK TABLE</c> on each of Parley's tables; its errors are the problems.</summary>
+    public override IntegrityReport CheckIntegrity(System.Data.Common.DbConnection conn)
+    {
+        var problems = new List<string>();
+        foreach (var table in Internal.Check.DataCheck.Tables)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = $"CHECK TABLE {table}";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                if (r.GetString(2) is "error" or "Error") problems.Add($"{table}: {r.GetString(3)}");
+        }
+        return new(problems, Unreadable: false);
+    }
 
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
@@ -43,7 +58,7 @@ internal sealed class MySqlEngine : LedgerEngine
         try
         {
             var writer = new MySqlWriteStore(source);
-            var reader = new AdoReadStore(async ct => await source.OpenConnectionAsync(ct), MySqlFlavor.Instance);
+            var reader = new ReadDatabase(async ct => await source.OpenConnectionAsync(ct), MySqlFlavor.Instance);
             return new OpenedDatabase(writer, reader, version, source);
         }
         catch (MySqlException e)

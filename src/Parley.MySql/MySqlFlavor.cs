@@ -1,4 +1,4 @@
-using Parley.Internal.Data;
+using Parley.Internal.Kernel;
 
 namespace Parley.MySql;
 

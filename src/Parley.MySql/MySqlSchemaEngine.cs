@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using MySqlConnector;
-using Parley.Internal.Data;
 using Parley.Internal.Schema;
 
 namespace Parley.MySql;

@@ -8,7 +8,7 @@ internal static class MySqlUrl
     public static MySqlConnectionStringBuilder Parse(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-            throw new ArgumentException($"'{Internal.DatabaseUrl.Redact(url)}' is not a valid mysql:// URL; use mysql://user:pass@host:3306/db.", "database");
+            throw new ArgumentException($"'{Internal.Kernel.DatabaseUrl.Redact(url)}' is not a valid mysql:// URL; use mysql://user:pass@host:3306/db.", "database");
         var b = new MySqlConnectionStringBuilder
         {
             Server = uri.Host,

@@ -2,8 +2,9 @@ using System.Data.Common;
 using System.Text;
 using MySqlConnector;
 using Parley.Internal;
-using Parley.Internal.Data;
-using Parley.Internal.Lifecycle;
+using Parley.Internal.Kernel;
+using Parley.Internal.Messages;
+using Parley.Internal.Reports;
 
 namespace Parley.MySql;
 

@@ -1,17 +1,18 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Parley.Internal;
-using Parley.Internal.Data;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 using Parley.Internal.Schema;
 
 namespace Parley.PostgreSql;
 
 /// <summary>PostgreSQL for a ledger (<c>postgres://</c> URLs): the schema startup mode first, then one writer
-/// connection and a pool of readers from one Npgsql data source (closed with the ledger). Loaded by
-/// <see cref="LedgerEngine.For"/> by name.</summary>
+/// connection and a pool of readers from one Npgsql data source (closed with the ledger). Registered by
+/// <see cref="ParleyPostgreSql.Register"/> (or loaded by name, <see cref="LedgerEngine.For"/>). PostgreSQL checks its
+/// pages itself (checksums, WAL), so it adds nothing to the data check's integrity step.</summary>
 internal sealed class PostgresEngine : LedgerEngine
 {
+    public static PostgresEngine Instance { get; } = new();
+
     public override ISchemaEngine Schema(DatabaseUrl url, TimeSpan lockTimeout, bool needsDatabase = true) =>
         new PostgresSchemaEngine(needsDatabase ? PostgresUrl.Parse(url.Target) : null, lockTimeout);
 
@@ -32,7 +33,7 @@ internal sealed class PostgresEngine : LedgerEngine
         return conn;
     }
 
-    protected override void AfterRestore(System.Data.Common.DbConnection conn)
+    public override void AfterRestore(System.Data.Common.DbConnection conn)
     {
         foreach (var (table, column) in (ValueTuple<string, string>[])[("parley_messages", "row_id"), ("parley_message_events", "id"), ("parley_parked_reports", "id"), ("parley_system_events", "id")])
         {
@@ -42,7 +43,7 @@ internal sealed class PostgresEngine : LedgerEngine
         }
     }
 
-    protected override IEnumerable<string> MaintenanceSql => ["VACUUM (ANALYZE) parley_messages", "VACUUM (ANALYZE) parley_message_events", "ANALYZE"];
+    public override IEnumerable<string> MaintenanceSql => ["VACUUM (ANALYZE) parley_messages", "VACUUM (ANALYZE) parley_message_events", "ANALYZE"];
 
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
@@ -55,7 +56,7 @@ internal sealed class PostgresEngine : LedgerEngine
         try
         {
             var writer = new PostgresWriteStore(source);
-            var reader = new AdoReadStore(async ct => await source.OpenConnectionAsync(ct), PostgresFlavor.Instance);
+            var reader = new ReadDatabase(async ct => await source.OpenConnectionAsync(ct), PostgresFlavor.Instance);
             return new OpenedDatabase(writer, reader, version, source);
         }
         catch (NpgsqlException e)

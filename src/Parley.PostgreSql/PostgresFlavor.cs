@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
-using Parley.Internal.Data;
+using Parley.Internal.Kernel;
 
 namespace Parley.PostgreSql;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Parley.Internal.Data;
+using Parley.Internal.Kernel;
 using Parley.Internal.Schema;
 
 namespace Parley.PostgreSql;

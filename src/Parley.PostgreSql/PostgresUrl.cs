@@ -8,7 +8,7 @@ internal static class PostgresUrl
     public static NpgsqlConnectionStringBuilder Parse(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-            throw new ArgumentException($"'{Internal.DatabaseUrl.Redact(url)}' is not a valid postgres:// URL; use postgres://user:pass@host:5432/db.", "database");
+            throw new ArgumentException($"'{Internal.Kernel.DatabaseUrl.Redact(url)}' is not a valid postgres:// URL; use postgres://user:pass@host:5432/db.", "database");
         var b = new NpgsqlConnectionStringBuilder
         {
             Host = uri.Host,

@@ -1,5 +1,5 @@
 using Parley.Internal;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 
 namespace Parley;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Parley.Internal;
-using Parley.Internal.Writing.Ops;
+using Parley.Internal.Keys;
 
 namespace Parley;
 

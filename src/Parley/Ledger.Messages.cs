@@ -1,6 +1,6 @@
 using Parley.Internal;
-using Parley.Internal.Writing;
-using Parley.Internal.Writing.Ops;
+using Parley.Internal.Messages;
+using Parley.Internal.Reports;
 
 namespace Parley;
 

@@ -1,6 +1,5 @@
 using Parley.Internal;
-using Parley.Internal.Writing;
-using Parley.Internal.Writing.Ops;
+using Parley.Internal.Reports;
 
 namespace Parley;
 

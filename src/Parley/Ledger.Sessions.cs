@@ -1,6 +1,6 @@
 using Parley.Internal;
-using Parley.Internal.Writing;
-using Parley.Internal.Writing.Ops;
+using Parley.Internal.ReadMarkers;
+using Parley.Internal.Sessions;
 
 namespace Parley;
 

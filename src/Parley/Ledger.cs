@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Internal;
-using Parley.Internal.Data;
-using Parley.Internal.Engines;
-using Parley.Internal.Spooling;
-using Parley.Internal.Writing;
-using Parley.Internal.Writing.Ops;
+using Parley.Internal.Kernel;
+using Parley.Internal.Reports;
+using Parley.Internal.Retention;
+using Parley.Internal.Spool;
+using Parley.Internal.SystemEvents;
 
 namespace Parley;
 
@@ -24,7 +24,7 @@ public sealed partial class Ledger : IAsyncDisposable
     public const int MaxBatch = 1000;
 
     private readonly Writer _writer;
-    private readonly AdoReadStore _reader;
+    private readonly ReadDatabase _reader;
     private readonly TimeProvider _clock;
     private readonly ITimer _expiry;
     private readonly ILogger _log;
@@ -35,7 +35,7 @@ public sealed partial class Ledger : IAsyncDisposable
     private readonly string? _scope;
     private int _disposed;
 
-    private Ledger(Writer writer, AdoReadStore reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, DatabaseUrl url, int version)
+    private Ledger(Writer writer, ReadDatabase reader, IAsyncDisposable? background, LedgerOptions options, ILogger log, DatabaseUrl url, int version)
     {
         Schema = new LedgerSchema(url, options);
         Admin = new LedgerAdmin(url, options, this);
@@ -165,7 +165,7 @@ public sealed partial class Ledger : IAsyncDisposable
         SpoolFile? spool = null;
         try
         {
-            if (options.Spool) spool = SpoolFile.Open(options.SpoolPath ?? url.DefaultSpoolPath(), options.SpoolMaxBytes);
+            if (options.Spool) spool = SpoolFile.Open(options.SpoolPath ?? engine.DefaultSpoolPath(url), options.SpoolMaxBytes);
         }
         catch
         {

@@ -1,5 +1,4 @@
-using Parley.Internal;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 
 namespace Parley;
 
@@ -44,7 +43,7 @@ public sealed class LedgerAdmin
     /// <paramref name="repair"/>, recomputes what is derived (summaries, summary counts, statuses) in one transaction;
     /// it never deletes rows. Empty when nothing is wrong.</summary>
     public Task<IReadOnlyList<CheckFinding>> CheckAsync(bool repair = false, CancellationToken cancellationToken = default) =>
-        Run(() => (IReadOnlyList<CheckFinding>)_engine.Check(_url, repair), cancellationToken);
+        Run(() => (IReadOnlyList<CheckFinding>)Internal.Check.DataCheck.Run(_url, repair), cancellationToken);
 
     /// <summary>A consistent backup while writes continue, written beside <paramref name="path"/> owner-only (0600)
     /// and renamed into place when complete: on SQLite a SQLite file from the online backup API, otherwise (or with
@@ -55,9 +54,9 @@ public sealed class LedgerAdmin
         ArgumentException.ThrowIfNullOrEmpty(path);
         return Run(() =>
         {
-            var summary = _engine.Backup(_url, path, ndjson, overwrite);
+            var summary = Internal.Transfer.Backups.Write(_url, path, ndjson, overwrite);
             var full = Path.GetFullPath(path);
-            return new BackupResult(full, new FileInfo(full).Length, summary is null ? _url.Engine : Internal.Data.Backup.Format,
+            return new BackupResult(full, new FileInfo(full).Length, summary is null ? _url.Engine : Internal.Transfer.Backup.Format,
                 summary is null ? null : Digests(summary.Tables));
         }, cancellationToken);
     }
@@ -73,7 +72,7 @@ public sealed class LedgerAdmin
         return Task.Run(() =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (restored, findings) = _engine.Restore(_url, file);
+            var (restored, findings) = Internal.Transfer.Backups.Restore(_url, file);
             return new RestoreResult(restored.SchemaVersion, Digests(restored.Tables), findings);
         }, cancellationToken);
     }
@@ -82,7 +81,7 @@ public sealed class LedgerAdmin
     /// PostgreSQL: <c>VACUUM (ANALYZE)</c>; MariaDB: <c>ANALYZE TABLE</c>), records a system event, and returns the
     /// statements that ran.</summary>
     public Task<IReadOnlyList<string>> MaintainAsync(CancellationToken cancellationToken = default) =>
-        Run(() => (IReadOnlyList<string>)_engine.Maintain(_url), cancellationToken);
+        Run(() => (IReadOnlyList<string>)Internal.Retention.Maintenance.Run(_url), cancellationToken);
 
     /// <summary>Retention: deletes messages created before <paramref name="cutoff"/>, with their events, in batches of
     /// <paramref name="batchSize"/>, each its own short commit through the ledger's writer, so other writers wait at

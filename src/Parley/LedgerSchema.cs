@@ -1,5 +1,4 @@
-using Parley.Internal;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 using Parley.Internal.Schema;
 
 namespace Parley;

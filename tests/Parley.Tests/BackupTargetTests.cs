@@ -115,10 +115,10 @@ public sealed class BackupTargetTests : IAsyncDisposable
     public async Task the_library_refuses_the_live_database_too()
     {
         await Seed(DbPath);
-        var url = Parley.Internal.DatabaseUrl.Parse(Url);
-        var e = Assert.Throws<ArgumentException>(() => Parley.Internal.Sqlite.SqliteEngine.Instance.Backup(url, DbPath, ndjson: false, force: true));
+        var url = Parley.Internal.Kernel.DatabaseUrl.Parse(Url);
+        var e = Assert.Throws<ArgumentException>(() => Parley.Internal.Transfer.Backups.Write(url, DbPath, ndjson: false, force: true));
         Assert.Contains("is the database being backed up", e.Message);
-        Assert.Throws<ArgumentException>(() => Parley.Internal.Sqlite.SqliteEngine.Instance.Backup(url, DbPath, ndjson: true, force: true));
+        Assert.Throws<ArgumentException>(() => Parley.Internal.Transfer.Backups.Write(url, DbPath, ndjson: true, force: true));
     }
 
     private static async Task Seed(string path)

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
-using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

@@ -41,8 +41,8 @@ public class CleanupTests
         Assert.Contains("deleted 2,550 messages", run.Out);
         Assert.Equal(40, db.Scalar("SELECT count(*) FROM parley_messages"));
         Assert.Equal(0, db.Scalar("SELECT count(*) FROM parley_message_events e WHERE NOT EXISTS (SELECT 1 FROM parley_messages m WHERE m.id = e.message_id)"));
-        var url = Internal.DatabaseUrl.Parse(db.Url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        var url = Internal.Kernel.DatabaseUrl.Parse(db.Url);
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
 
         await using var after = await Ledger.OpenAsync(new LedgerOptions { Database = db.Url });
         var a = (await after.GetSessionAsync("a"))!.Summary;

@@ -41,8 +41,8 @@ public abstract class ConcurrencyTests(string engine)
         }
 
         // The data check agrees: every summary, summary count and status is what the rows and events give.
-        var url = Internal.DatabaseUrl.Parse(t.Url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        var url = Internal.Kernel.DatabaseUrl.Parse(t.Url);
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
 
         // Summaries equal the real counts.
         long total = 0;

@@ -57,8 +57,8 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
             var delivered = Ids(db, "SELECT id FROM parley_messages WHERE status = 'delivered'");
             Assert.Empty(reported.Except(delivered));
             Assert.Equal(present.Count, db.Scalar("SELECT count(DISTINCT id) FROM parley_messages"));
-            var url = Internal.DatabaseUrl.Parse(db.Url);
-            Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+            var url = Internal.Kernel.DatabaseUrl.Parse(db.Url);
+            Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
         }
     }
 
@@ -125,8 +125,8 @@ public class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.Empty(logged.Except(present));
             Assert.Empty(reported.Except(Ids(db, "SELECT id FROM parley_messages WHERE status = 'delivered'")));
             Assert.Equal(present.Count, db.Scalar("SELECT count(DISTINCT id) FROM parley_messages"));
-            var url = Internal.DatabaseUrl.Parse(db.Url);
-            Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+            var url = Internal.Kernel.DatabaseUrl.Parse(db.Url);
+            Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
         }
         Assert.True(logged.Count > 100, $"only {logged.Count} writes were acknowledged");
         _output.WriteLine($"{logged.Count} logged and {reported.Count} reported through the spool over {kills} kills; a torn last record was found after {torn} of them");

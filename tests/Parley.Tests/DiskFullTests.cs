@@ -89,8 +89,8 @@ public sealed class DiskFullTests : IDisposable
         Assert.Empty(acknowledged.Except(stored));
         Assert.Equal(acknowledged.Count, (await ledger.GetSessionAsync("s"))!.Summary.MessageCount);
         Assert.False((await ledger.LogMessageAsync("s", Message("after"))).Spooled);
-        var parsed = Internal.DatabaseUrl.Parse(url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(parsed).Check(parsed, repair: false));
+        var parsed = Internal.Kernel.DatabaseUrl.Parse(url);
+        Assert.Empty(Internal.Check.DataCheck.Run(parsed, repair: false));
     }
 
     [Fact]

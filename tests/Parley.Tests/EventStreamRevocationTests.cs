@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Time.Testing;
-using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

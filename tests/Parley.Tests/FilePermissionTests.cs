@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Parley.Internal.Spooling;
-using Parley.AspNetCore.Http;
+using Parley.Internal.Spool;
 
 namespace Parley.Tests;
 

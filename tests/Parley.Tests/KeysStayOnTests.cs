@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
-using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

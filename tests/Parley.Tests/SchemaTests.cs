@@ -128,6 +128,6 @@ public class SchemaTests
     [Fact]
     public void a_password_in_a_database_url_is_never_shown()
     {
-        Assert.Equal("postgres://parley:***@db:5432/app", Parley.Internal.DatabaseUrl.Redact("postgres://parley:s3cret@db:5432/app"));
+        Assert.Equal("postgres://parley:***@db:5432/app", Parley.Internal.Kernel.DatabaseUrl.Redact("postgres://parley:s3cret@db:5432/app"));
     }
 }

@@ -66,8 +66,8 @@ public class ServerCrashTests
             using (var r = cmd.ExecuteReader()) while (r.Read()) stored.Add(r.GetString(0));
             Assert.NotEmpty(acknowledged);
             Assert.Empty(acknowledged.Except(stored));
-            var url = Internal.DatabaseUrl.Parse(db.Url);
-            Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+            var url = Internal.Kernel.DatabaseUrl.Parse(db.Url);
+            Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
         }
     }
 }

@@ -217,8 +217,8 @@ public class ServerOutageTests(Xunit.Abstractions.ITestOutputHelper output)
         using (var r = cmd.ExecuteReader()) while (r.Read()) stored.Add(r.GetString(0));
         Assert.Equal(stored.Count, stored.Distinct(StringComparer.Ordinal).Count());
         Assert.Empty(acknowledged.Keys.Except(stored, StringComparer.Ordinal));
-        var url = Internal.DatabaseUrl.Parse(database.Url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        var url = Internal.Kernel.DatabaseUrl.Parse(database.Url);
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
         var events = string.Join(",", Scan(conn, "SELECT event FROM parley_system_events"));
         Assert.Contains("spool_used", events, StringComparison.Ordinal);
         Assert.Contains("spool_replayed", events, StringComparison.Ordinal);

@@ -1,5 +1,5 @@
 using System.Text;
-using Parley.Internal.Spooling;
+using Parley.Internal.Spool;
 
 namespace Parley.Tests;
 

@@ -91,8 +91,8 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
         Assert.Contains(events, e => e.Event == "spool_used");
         var replayed = Assert.Single(events, e => e.Event == "spool_replayed");
         Assert.True(replayed.Detail!["records"]!.GetValue<int>() >= 26);
-        var url = Internal.DatabaseUrl.Parse(Url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        var url = Internal.Kernel.DatabaseUrl.Parse(Url);
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
     }
 
     [Fact]

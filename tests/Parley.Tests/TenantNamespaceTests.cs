@@ -1,5 +1,4 @@
-using Parley.Internal;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 
 namespace Parley.Tests;
 
@@ -101,7 +100,7 @@ public class TenantNamespaceTests
         Assert.Equal(0, emptied.MessageCount);
         Assert.Empty(emptied.StatusCounts);
         var url = DatabaseUrl.Parse(db.Url);
-        Assert.Empty(LedgerEngine.For(url).Check(url, repair: false));
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
     }
 
     [Fact]

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -113,7 +111,7 @@ public class TwoServersTests
         Assert.Equal(messages * reportsEach, db.Scalar("SELECT count(*) FROM parley_message_events"));
         // Replaying each message's events in the order they were recorded gives what is stored: the two writers
         // took turns on each message.
-        var url = Internal.DatabaseUrl.Parse(db.Url);
-        Assert.Empty(Internal.Engines.LedgerEngine.For(url).Check(url, repair: false));
+        var url = Internal.Kernel.DatabaseUrl.Parse(db.Url);
+        Assert.Empty(Internal.Check.DataCheck.Run(url, repair: false));
     }
 }

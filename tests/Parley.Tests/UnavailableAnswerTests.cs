@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using Parley.AspNetCore.Http;
 
 namespace Parley.Tests;
 

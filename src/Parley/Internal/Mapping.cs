@@ -1,4 +1,8 @@
 using System.Text.Json.Nodes;
+using Parley.Internal.Kernel;
+using Parley.Internal.Messages;
+using Parley.Internal.Reports;
+using Parley.Internal.Sessions;
 
 namespace Parley.Internal;
 
@@ -69,9 +73,9 @@ internal static class Mapping
             if (n <= 0) continue;
             switch (facet)
             {
-                case Writing.WriteBatch.StatusFacet: statusCounts[value] = n; break;
-                case Writing.WriteBatch.ChannelFacet: channels.Add(value); break;
-                case Writing.WriteBatch.TemplateFacet: templates.Add(value); break;
+                case WriteBatch.StatusFacet: statusCounts[value] = n; break;
+                case WriteBatch.ChannelFacet: channels.Add(value); break;
+                case WriteBatch.TemplateFacet: templates.Add(value); break;
             }
         }
         return new Session

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Parley.Internal.Writing;
+using Parley.Internal.Kernel;
 
 namespace Parley.Internal;
 

@@ -1,4 +1,4 @@
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 
 namespace Parley.Internal.Schema;
 

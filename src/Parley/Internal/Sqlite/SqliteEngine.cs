@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Parley.Internal.Data;
-using Parley.Internal.Engines;
+using Parley.Internal.Kernel;
 using Parley.Internal.Schema;
 
 namespace Parley.Internal.Sqlite;
@@ -35,20 +35,61 @@ internal sealed class SqliteEngine : LedgerEngine
 
     public override string? DatabaseFile(DatabaseUrl url) => Path.GetFullPath(url.Target);
 
-    protected override bool NativeBackupPossible => true;
+    public override bool NativeBackupPossible => true;
 
     /// <summary>SQLite's online backup API, from a read transaction: one consistent copy while the writer goes on.
     /// The target file exists already (empty, owner-only), so SQLite keeps its mode.</summary>
-    protected override void NativeBackup(DatabaseUrl url, string path)
+    public override void NativeBackup(DatabaseUrl url, string path)
     {
         using var source = Connect(url);
         using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         source.BackupDatabase(target);
     }
 
+    public override string DefaultSpoolPath(DatabaseUrl url) => url.Target + ".spool";
+
+    /// <summary><c>PRAGMA integrity_check</c> and <c>foreign_key_check</c>; a file SQLite cannot even check (a damaged
+    /// header or schema page) is unreadable.</summary>
+    public override IntegrityReport CheckIntegrity(DbConnection conn)
+    {
+        var problems = new List<string>();
+        try
+        {
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = "PRAGMA integrity_check";
+                using var r = cmd.ExecuteReader();
+                while (r.Read()) if (r.GetString(0) != "ok") problems.Add(r.GetString(0));
+            }
+            using (var cmd = conn.CreateCommand())
+            {
+                cmd.CommandText = "PRAGMA foreign_key_check";
+                using var r = cmd.ExecuteReader();
+                while (r.Read()) problems.Add($"{r.GetString(0)} row {r.GetValue(1)} has no {r.GetString(2)}");
+            }
+        }
+        catch (SqliteException e)
+        {
+            return new([e.Message], Unreadable: true);
+        }
+        return new(problems, Unreadable: false);
+    }
+
+    /// <summary>A SQLite file (by its header) is a SQLite backup: checked whole (<see cref="CheckBackup"/>), it must
+    /// hold a Parley schema.</summary>
+    public override NativeBackupFile? OpenNativeBackup(string file)
+    {
+        if (!SqliteFiles.HasHeader(file)) return null;
+        CheckBackup(file);
+        var url = DatabaseUrl.Parse("sqlite:" + file);
+        var version = SchemaVersion(url);
+        if (version < 1) throw new ArgumentException($"{file}: a SQLite database without a Parley schema, not a Parley backup.", "file");
+        return new NativeBackupFile(Connect(url), SqliteFlavor.Instance, version);
+    }
+
     /// <summary>Refuses a SQLite backup file SQLite finds damaged (<c>PRAGMA integrity_check</c>), before a restore
     /// reads a row of it.</summary>
-    public static void CheckBackup(string file)
+    private static void CheckBackup(string file)
     {
         List<string> problems = [];
         try
@@ -69,7 +110,7 @@ internal sealed class SqliteEngine : LedgerEngine
             throw new ArgumentException($"{file}: the SQLite backup is damaged ({problems[0]}{(problems.Count > 1 ? $", and {problems.Count - 1} more" : "")}); nothing was restored.", "file");
     }
 
-    protected override Action? UndoIfCreated(DatabaseUrl url)
+    public override Action? UndoIfCreated(DatabaseUrl url)
     {
         var full = Path.GetFullPath(url.Target);
         if (File.Exists(full)) return null;
@@ -80,7 +121,7 @@ internal sealed class SqliteEngine : LedgerEngine
         };
     }
 
-    protected override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
+    public override IEnumerable<string> MaintenanceSql => ["ANALYZE", "PRAGMA optimize"];
 
     public override OpenedDatabase Open(DatabaseUrl url, LedgerOptions options, ILogger log)
     {
@@ -118,7 +159,7 @@ internal sealed class SqliteEngine : LedgerEngine
             Pragma(conn, $"busy_timeout = {((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}");
             var version = ApplyStartupMode(url, options);
             var readCs = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
-            var reader = new AdoReadStore(async ct =>
+            var reader = new ReadDatabase(async ct =>
             {
                 var read = new SqliteConnection(readCs);
                 await read.OpenAsync(ct);

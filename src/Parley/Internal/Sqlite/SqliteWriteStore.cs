@@ -1,9 +1,9 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Parley.Internal.Data;
-using Parley.Internal.Lifecycle;
-using Parley.Internal.Writing;
-using static Parley.Internal.Data.RowReaders;
+using Parley.Internal.Kernel;
+using Parley.Internal.Messages;
+using Parley.Internal.Reports;
+using static Parley.Internal.Kernel.RowReaders;
 
 namespace Parley.Internal.Sqlite;
 
