@@ -245,6 +245,9 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>A setting of the writer's connection (<c>synchronous</c>, <c>journal_mode</c> …), for diagnostics.</summary>
     internal async Task<object?> ReadWriterPragmaAsync(string name) => await _writer.Enqueue(new ReadSettingOp(name));
 
+    /// <summary>Completes once the spool has been replayed and is empty (at once when it holds nothing), for tests.</summary>
+    internal Task SpoolDrained => _writer.SpoolDrained;
+
     private async Task ExpireQuietly()
     {
         try

@@ -52,7 +52,9 @@ public sealed class LedgerOptions
     /// <summary>Where Parley logs; nothing is logged when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
-    /// <summary>The clock (tests may pass a fake one).</summary>
+    /// <summary>The clock: timestamps, and every wait that decides what happens — the writer's retry backoff,
+    /// <see cref="SpoolAfter"/>, when a spool replay is due, the SQLite checkpointer's schedule (tests may pass a fake one
+    /// and advance it).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Parley.Tests;
 
@@ -11,16 +12,22 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
     private string DbPath => Path.Combine(_dir, "parley.db");
     private string Url => "sqlite:" + DbPath;
 
+    private readonly FakeTimeProvider _clock = new();
+
+    // A write the locked database refuses goes to the spool at its first failure (SpoolAfter zero), and a replay is due
+    // only once the test moves the ledger's clock on: none is tried while the lock is held.
     private LedgerOptions Options(long maxBytes = 1L << 30) => new()
     {
-        Database = Url, BusyTimeout = TimeSpan.FromMilliseconds(50), SpoolAfter = TimeSpan.FromMilliseconds(200), SpoolMaxBytes = maxBytes,
+        Database = Url, BusyTimeout = TimeSpan.FromMilliseconds(50), SpoolAfter = TimeSpan.Zero, SpoolMaxBytes = maxBytes, TimeProvider = _clock,
     };
 
     private SqliteConnection Lock() => TestDatabases.LockSqlite(DbPath);
 
-    private static async Task DrainedAsync(Ledger ledger)
+    /// <summary>Moves the clock past the longest pause between replays (2 s, with jitter) and waits for the replay.</summary>
+    private async Task DrainedAsync(Ledger ledger)
     {
-        for (var i = 0; i < 300 && ledger.Spool!.Pending > 0; i++) await Task.Delay(50);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        await ledger.SpoolDrained.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(0, ledger.Spool!.Pending);
     }
 
