@@ -9,7 +9,9 @@ public class WriterTests
     public async Task a_write_blocked_by_another_connections_lock_is_retried_and_recorded()
     {
         // A short busy timeout makes SQLite give up quickly (after Microsoft.Data.Sqlite's own one-second minimum),
-        // so the writer's retries with backoff do the rest of the waiting — on the ledger's clock, which this test holds.
+        // so the writer's retries with backoff do the rest of the waiting. Whether it has retried long enough to spool
+        // (SpoolAfter, 2 s) is measured on the ledger's clock, which this test holds still: the write cannot be spooled,
+        // however slowly the machine runs.
         var clock = new FakeTimeProvider();
         var log = new CapturedLog();
         using var loggers = log.Factory();
@@ -20,35 +22,66 @@ public class WriterTests
             o.LoggerFactory = loggers;
         });
         await t.NewSessionAsync("s");
-        try
+        using (var other = t.Raw())
         {
-            using var other = t.Raw();
             using var begin = other.CreateCommand();
             begin.CommandText = "BEGIN IMMEDIATE";
             begin.ExecuteNonQuery();
             var write = t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "waits" });
             await log.WhenLogged(m => m.StartsWith("Transient database error, retry", StringComparison.Ordinal)).WaitAsync(TimeSpan.FromSeconds(60));
-            // The retry waits for its backoff on the clock, which has not moved: neither stored nor spooled yet.
+            // Retrying while the lock is held (ten backoffs of up to 2 s before it would give up): neither stored nor spooled.
             Assert.False(write.IsCompleted);
             using var commit = other.CreateCommand();
             commit.CommandText = "COMMIT";
             commit.ExecuteNonQuery();
-            // Past any first backoff, well short of SpoolAfter (2 s): the retry runs and finds the lock gone.
-            clock.Advance(TimeSpan.FromMilliseconds(500));
-            var logged = await write;
+            // The next retry, after its backoff on real time, finds the lock gone.
+            var logged = await write.WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(logged.Created);
             Assert.False(logged.Spooled);
-        }
-        finally
-        {
-            // Had a step failed, a write could still wait for its backoff on the clock, and the ledger could not close.
-            clock.Advance(TimeSpan.FromMinutes(1));
         }
         Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_messages"));
         // The recovery is recorded as a system event once the writer is free again.
         await t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "after" });
         var events = await t.Ledger.GetSystemEventsAsync(SystemEventLevel.Warning);
         Assert.Contains(events, e => e.Source == "writer" && e.Event == "transient_error_recovered");
+    }
+
+    [Fact]
+    public async Task a_transient_error_on_a_clock_nobody_moves_is_retried_until_the_write_is_stored()
+    {
+        // The hang that took the TimeProvider work out (98b47cd): on a fake clock the test never moved, another
+        // connection's brief write lock sent the writer into its retry backoff, and the backoff waited on that clock for
+        // ever. The backoff waits for the database, so it runs on real time whatever the ledger's clock does.
+        var clock = new FakeTimeProvider();
+        var frozenAt = clock.GetUtcNow();
+        var log = new CapturedLog();
+        using var loggers = log.Factory();
+        await using var t = await TempLedger.OpenAsync(o =>
+        {
+            o.BusyTimeout = TimeSpan.FromMilliseconds(20);
+            o.TimeProvider = clock;
+            o.LoggerFactory = loggers;
+        });
+        await t.NewSessionAsync("s");
+        Task<LoggedMessage[]> writes;
+        using (TestDatabases.LockSqlite(t.Path))
+        {
+            writes = Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+                t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = $"behind the lock {i}" })));
+            // The first attempt has failed on the lock: the writer is in its backoff when the lock goes.
+            await log.WhenLogged(m => m.StartsWith("Transient database error, retry", StringComparison.Ordinal)).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        var stored = await Task.WhenAny(writes, Task.Delay(TimeSpan.FromSeconds(60))) == writes;
+        // A backoff on the ledger's clock would end only when the clock moves: move it, so the ledger can close and this
+        // fails instead of hanging.
+        if (!stored) clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(stored, "the writes behind a released lock did not finish in 60 s: the retry's backoff waits on the ledger's clock, which nobody moves");
+        Assert.All(await writes, l => Assert.True(l.Created && !l.Spooled));
+        Assert.Equal(8, t.Scalar("SELECT count(*) FROM parley_messages"));
+        // The recovery is recorded once the writer is free again, and the clock never moved.
+        await t.Ledger.LogMessageAsync("s", new NewMessage { SenderType = SenderType.User, Content = "after" });
+        Assert.Contains(await t.Ledger.GetSystemEventsAsync(SystemEventLevel.Warning), e => e.Source == "writer" && e.Event == "transient_error_recovered");
+        Assert.Equal(frozenAt, clock.GetUtcNow());
     }
 
     [Theory]
@@ -159,8 +192,6 @@ public class WriterTests
         });
         await t.NewSessionAsync("s");
         var walPath = t.Path + "-wal";
-        // A write that failed on the lock would wait for its retry's backoff on the clock, which moves only between
-        // batches: it would never finish here.
         Task Batch() => t.Ledger.LogMessagesAsync("s", LargeMessages(500)).WaitAsync(TimeSpan.FromSeconds(60));
         int Logged(string start) => log.Entries.Count(e => e.Message.StartsWith(start, StringComparison.Ordinal));
         const string restarting = "The WAL is past its ceiling", gaveUp = "Readers kept the WAL from being restarted", retried = "Transient database error";
@@ -169,9 +200,8 @@ public class WriterTests
         var duringRead = 0;
         var behindRestart = false;
         long grown;
-        try
+        using (var reader = t.Raw())
         {
-            using var reader = t.Raw();
             using var begin = reader.CreateCommand();
             begin.CommandText = "BEGIN";
             begin.ExecuteNonQuery();
@@ -208,12 +238,6 @@ public class WriterTests
             using var end = reader.CreateCommand();
             end.CommandText = "COMMIT";
             end.ExecuteNonQuery();
-        }
-        catch
-        {
-            // A write retried on the lock waits for its backoff on the clock: let it finish, so the ledger can close.
-            clock.Advance(TimeSpan.FromMinutes(1));
-            throw;
         }
         Assert.True(behindRestart, $"no write was made behind the checkpointer's own RESTART over {duringRead} batches while the reader held its snapshot " +
                                    $"({Logged(restarting)} restarts begun, {Logged(gaveUp)} given up)");

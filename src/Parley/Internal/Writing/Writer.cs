@@ -46,8 +46,11 @@ internal sealed partial class Writer : IAsyncDisposable
         // An unbounded single-reader channel is lock-free; a bounded one takes a lock on every write and read, which
         // 64 HTTP callers and the writer contended for. The bound is kept by Enqueue instead.
         _queue = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
-        // The backoff waits on the ledger's clock, as SpoolNow measures on it.
-        _retry = new ResiliencePipelineBuilder { TimeProvider = _time }.AddRetry(new RetryStrategyOptions
+        // The backoff is a wait for the database (another connection's lock, a server coming back), so it runs on real
+        // time, never on the ledger's clock: a clock that does not move (a test's fake one) must not hold a write there
+        // for ever. Whether to go on retrying or spool is decided on the ledger's clock (SpoolNow); on a clock that does
+        // not move, that is after MaxRetryAttempts real-time backoffs (docs/reliability.md, "Time").
+        _retry = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System }.AddRetry(new RetryStrategyOptions
         {
             // With a spool, a database that stays unavailable is not retried for long: the write is spooled instead.
             ShouldHandle = new PredicateBuilder().Handle<Exception>(e => store.IsTransient(e) && !SpoolNow()),
