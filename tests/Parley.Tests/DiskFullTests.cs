@@ -46,13 +46,7 @@ public sealed class DiskFullTests : IDisposable
     // the database locked.
     private readonly FakeTimeProvider _clock = new();
 
-    /// <summary>Moves the clock past the longest pause between replays (2 s, with jitter) and waits for the replay.</summary>
-    private async Task DrainedAsync(Ledger ledger)
-    {
-        _clock.Advance(TimeSpan.FromSeconds(5));
-        await ledger.SpoolDrained.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(0, ledger.Spool!.Pending);
-    }
+    private Task DrainedAsync(Ledger ledger) => SpoolReplay.DrainAsync(ledger, _clock);
 
     private static HashSet<string> StoredIds(string url)
     {

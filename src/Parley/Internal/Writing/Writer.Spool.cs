@@ -25,8 +25,11 @@ internal sealed partial class Writer
     private readonly TimeSpan _spoolAfter;
     private long _commitStarted; // timestamps of the ledger's clock, here and below
     // Completes when the next replay attempt is due; complete at first, so a spool that holds writes when the ledger
-    // opens is replayed at once.
+    // opens is replayed at once. Set by the writer thread (ScheduleReplay), under _replayLock.
     private Task _replayDue = Task.CompletedTask;
+    private readonly Lock _replayLock = new();
+    // Completes when the writer next schedules a replay on the clock (ReplayWaiting); replaced each time.
+    private TaskCompletionSource _replayScheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan _replayDelay = FirstReplayDelay;
     private long _spoolingSince;
     private volatile TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,6 +47,32 @@ internal sealed partial class Writer
     /// <summary>Completes once the spool is empty again and its replay is recorded (the <c>spool_replayed</c> system
     /// event); already complete while the spool holds nothing.</summary>
     public Task SpoolDrained => _drained.Task;
+
+    /// <summary>Completes once the writer waits for a replay attempt that is not due yet — at once if it does now, else
+    /// when it next schedules one (after spooling a first write, or after an attempt the database refused). Until the
+    /// ledger's clock passes that attempt's pause (at most 2.4 s, with jitter), it is not made: a test that drives the clock
+    /// moves it on then, instead of guessing when the wait has begun.</summary>
+    public Task ReplayWaiting
+    {
+        get
+        {
+            lock (_replayLock) return _replayDue.IsCompleted ? _replayScheduled.Task : Task.CompletedTask;
+        }
+    }
+
+    private void ScheduleReplay(TimeSpan pause)
+    {
+        // The delay's timer exists before anyone is told: moving the clock past it from then on ends it.
+        var due = Task.Delay(pause, _time);
+        TaskCompletionSource scheduled;
+        lock (_replayLock)
+        {
+            _replayDue = due;
+            scheduled = _replayScheduled;
+            _replayScheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        scheduled.TrySetResult();
+    }
 
     private bool SpoolNow() => _spool is not null && _time.GetElapsedTime(_commitStarted) >= _spoolAfter;
 
@@ -115,7 +144,7 @@ internal sealed partial class Writer
             _spoolingSince = _time.GetTimestamp();
             _replayedSinceEmpty = 0;
             _replayDelay = FirstReplayDelay;
-            _replayDue = Task.Delay(FirstReplayDelay, _time);
+            ScheduleReplay(FirstReplayDelay);
             if (_drained.Task.IsCompleted) _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         if (Telemetry.SpooledWrites.Enabled) Telemetry.SpooledWrites.Add(spooled.Count, _databaseTag);
@@ -218,7 +247,7 @@ internal sealed partial class Writer
     private void WaitBeforeReplay()
     {
         Log.SpoolReplayWaits(_log, _replayDelay);
-        _replayDue = Task.Delay(_replayDelay * (0.8 + 0.4 * Random.Shared.NextDouble()), _time);
+        ScheduleReplay(_replayDelay * (0.8 + 0.4 * Random.Shared.NextDouble()));
         _replayDelay = TimeSpan.FromTicks(Math.Min(_replayDelay.Ticks * 2, LongestReplayDelay.Ticks));
     }
 
