@@ -11,9 +11,13 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log="$(mktemp)"
+# A test that runs longer than this is taken to hang: the run is stopped with a dump of the test host, instead of
+# waiting out CI's job timeout. The dump and the sequence of tests run go to a throwaway directory, kept only then.
+hang_timeout="${PARLEY_TEST_HANG_TIMEOUT:-10m}"
+blame="$(mktemp -d "${TMPDIR:-/tmp}/parley-test-hang.XXXXXX")"
 # shellcheck source=scripts/test-databases.sh
 source scripts/test-databases.sh
-trap 'parley_db_stop; rm -f "$log"' EXIT
+trap 'parley_db_stop; rm -f "$log"; [ -n "${keep_blame:-}" ] || rm -rf "$blame"' EXIT
 
 # The OpenAPI validator the suite runs (tests/openapi, from npm).
 if ! command -v npm >/dev/null 2>&1; then
@@ -42,7 +46,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The console logger at minimal prints each failure with its message and stack, and nothing for passing tests.
-dotnet test Parley.sln -c Release --no-build --nologo -v q --logger "console;verbosity=minimal" 2>&1 | tee "$log"
+dotnet test Parley.sln -c Release --no-build --nologo -v q --logger "console;verbosity=minimal" \
+  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type mini --results-directory "$blame" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # dotnet test prints one summary per test assembly: "Failed: 0, Passed: 12, Skipped: 0, Total: 12".
@@ -56,6 +61,15 @@ read -r passed failed skipped < <(awk '
   }
   END { printf "%d %d %d\n", p, f, s }' "$log")
 
+# A hang stops the test host: the hung test is counted in no summary (which may even say "Passed!") and the tests
+# after it do not run. Count it as failed, and say which it was and where the dump is.
+if grep -q "Data collector 'Blame' message: The specified inactivity time" "$log"; then
+  keep_blame=1
+  hung="$(awk '/^The tests? running when the crash occurred:/ { on = 1; next } on && NF == 0 { exit } on { print }' "$log" | paste -sd ',' -)"
+  echo "test.sh: a test ran longer than ${hang_timeout} and was stopped as hung: ${hung:-unknown} (the tests after it did not run); hang dump and test sequence in ${blame}" >&2
+  failed=$((failed + 1))
+  status=1
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: missing engines: ${missing[*]}" >&2

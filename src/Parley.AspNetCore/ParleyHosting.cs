@@ -63,7 +63,7 @@ public static class ParleyServiceCollectionExtensions
         services.AddSingleton<RequestMetrics>();
         services.AddSingleton(s => new InstrumentMetrics(Ledger.DescribeDatabase(s.GetRequiredService<IOptions<ParleyOptions>>().Value.Database)));
         services.AddHostedService(s => new ScheduledMaintenance(s.GetRequiredService<LedgerHost>(), s.GetRequiredService<IOptions<ParleyOptions>>().Value,
-            s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
+            s.GetRequiredService<TimeProvider>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Maintenance")));
         services.AddHealthChecks().AddCheck<ParleyHealthCheck>("parley");
         return services;
     }

@@ -245,6 +245,13 @@ public sealed partial class Ledger : IAsyncDisposable
     /// <summary>A setting of the writer's connection (<c>synchronous</c>, <c>journal_mode</c> …), for diagnostics.</summary>
     internal async Task<object?> ReadWriterPragmaAsync(string name) => await _writer.Enqueue(new ReadSettingOp(name));
 
+    /// <summary>Completes once the spool has been replayed and is empty (at once when it holds nothing), for tests.</summary>
+    internal Task SpoolDrained => _writer.SpoolDrained;
+
+    /// <summary>Completes once the writer waits on the ledger's clock for a replay attempt (at once if it does now), for
+    /// tests that drive that clock.</summary>
+    internal Task ReplayWaiting => _writer.ReplayWaiting;
+
     private async Task ExpireQuietly()
     {
         try

@@ -52,7 +52,10 @@ public sealed class LedgerOptions
     /// <summary>Where Parley logs; nothing is logged when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
-    /// <summary>The clock (tests may pass a fake one).</summary>
+    /// <summary>The clock: timestamps, and the decisions made on time — when <see cref="SpoolAfter"/> has passed, when a
+    /// spool replay is due, the SQLite checkpointer's schedule, when parked reports expire (tests may pass a fake one and
+    /// advance it). The pause between retries of a failed commit is a wait for the database and runs on real time, so a
+    /// clock that does not move never holds a write.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 

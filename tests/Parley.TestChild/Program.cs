@@ -2,7 +2,8 @@ using Parley.Internal.Schema;
 
 // A child process for tests that need a real process to kill or to hold a lock:
 //   slow-migrate PATH ROWS DELAY_MS  migrates sqlite:PATH to Parley's head plus a test migration whose data step
-//                                    touches ROWS rows, sleeping DELAY_MS between chunks; prints "data step started".
+//                                    touches ROWS rows, sleeping DELAY_MS between chunks; prints "data step started",
+//                                    then "updated N" after each chunk of 100 (N rows so far, uncommitted).
 //   ingest URL RUN ACKS              logs messages (ids RUN-task-n) from 16 concurrent callers and reports each one
 //                                    delivered, forever; appends "logged ID;" and "reported ID;" to the file ACKS
 //                                    after each commit (written through to the OS, so a SIGKILL keeps them).
@@ -80,6 +81,8 @@ internal static class TestMigrations
             for (var done = 0; done < rows; done += 100)
             {
                 ctx.Execute("UPDATE parley_messages SET priority = 1 WHERE row_id IN (SELECT row_id FROM parley_messages WHERE priority = 0 LIMIT 100)");
+                Console.WriteLine($"updated {Math.Min(done + 100, rows)}");
+                Console.Out.Flush();
                 if (delayMs > 0) Thread.Sleep(delayMs);
             }
         }, ctx => ctx.Execute("UPDATE parley_messages SET priority = 0"));

@@ -101,7 +101,7 @@ public abstract class ConcurrencyTests(string engine)
                 cmd.ExecuteNonQuery();
             }
             var call = t.Ledger.LogMessagesAsync("a", [.. new[] { "m-1", "m-2", "m-3" }.Select(id => new NewMessage { Id = id, SenderType = SenderType.System, Channel = "sms", Content = id })]);
-            await Task.Delay(700);
+            await UntilAnInsertWaitsAsync(t);
             tx.Commit();
             var error = await Record.ExceptionAsync(() => call);
             Assert.True(error is ParleyException or ParleyConflictException, error?.ToString());
@@ -115,6 +115,27 @@ public abstract class ConcurrencyTests(string engine)
         var session = (await t.Ledger.GetSessionAsync("a"))!;
         Assert.Equal(1, session.Summary.MessageCount);
         Assert.Equal(1, t.Scalar("SELECT count(*) FROM parley_messages WHERE session_id = 'a' AND session_seq = 1 AND content = 'next'"));
+    }
+
+    /// <summary>Waits until the server shows a connection to this database waiting for a lock: the ledger's writer,
+    /// behind the other transaction's uncommitted row. SQLite shows no such wait to another connection; there the writer
+    /// waits at its <c>BEGIN IMMEDIATE</c> for the other's write lock, and its insert fails the same way whether it
+    /// began before the other committed or after.</summary>
+    private async Task UntilAnInsertWaitsAsync(TempLedger t)
+    {
+        if (engine == TestDatabases.Sqlite) return;
+        using var conn = t.Raw();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = engine == TestDatabases.Postgres
+            ? "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            : "SELECT count(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT' " +
+              "AND trx_mysql_thread_id IN (SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE())";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ledger's writer never waited for the other transaction");
+            await Task.Delay(20);
+        }
     }
 
     // Two writers (two ledgers, as two processes would be) log the same client message ids into two sessions at once.

@@ -27,10 +27,11 @@ public class MigrationProcessTests : IDisposable
         await _db.SeedAsync(2000);
         using (var child = ChildProcess.Start(ChildProcess.TestChild, "slow-migrate", _db.Path, "2000", "50"))
         {
-            // Wait until the data step has started and done some of its updates, then SIGKILL.
+            // Wait until the data step has started and done some of its updates (2 of 20 chunks), then SIGKILL.
             var line = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal("data step started", line);
-            await Task.Delay(300);
+            Assert.Equal("updated 100", await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("updated 200", await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
             child.Kill();
             await child.WaitForExitAsync();
         }
@@ -49,15 +50,30 @@ public class MigrationProcessTests : IDisposable
     public async Task a_process_waiting_for_the_migration_lock_says_who_holds_it()
     {
         await _db.SeedAsync(500);
-        // The holder's data step takes ~6 s; the waiter gets 3 s (ample for a process start) before the holder dies.
-        using var holder = ChildProcess.Start(ChildProcess.TestChild, "slow-migrate", _db.Path, "500", "1200");
+        // The holder's data step would take 5 minutes; it is killed as soon as the waiter has said whom it waits for.
+        using var holder = ChildProcess.Start(ChildProcess.TestChild, "slow-migrate", _db.Path, "500", "60000");
         Assert.Equal("data step started", await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
-        var waiter = ChildProcess.ParleyAsync("db", "status", "--db", _db.Url);
-        await Task.Delay(3000);
-        holder.Kill();
-        await holder.WaitForExitAsync();
-        var (exit, _, stderr) = await waiter;
-        Assert.True(exit == 0, stderr);
+        using var waiter = ChildProcess.Start(ChildProcess.Cli, "db", "status", "--db", _db.Url);
+        var stdout = waiter.StandardOutput.ReadToEndAsync(); // read, so that the waiter never blocks on a full pipe
+        var said = new List<string>();
+        try
+        {
+            while (await waiter.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line)
+            {
+                said.Add(line);
+                if (line.Contains("waiting for the migration lock", StringComparison.Ordinal)) break;
+            }
+        }
+        finally
+        {
+            holder.Kill();
+            await holder.WaitForExitAsync();
+        }
+        var rest = await waiter.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        await waiter.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var stderr = string.Join("\n", said) + "\n" + rest;
+        Assert.True(waiter.ExitCode == 0, stderr);
         Assert.Contains($"waiting for the migration lock on sqlite:{_db.Path}, held by pid {holder.Id} on {Environment.MachineName}", stderr);
+        await stdout;
     }
 }

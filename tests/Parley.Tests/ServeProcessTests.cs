@@ -23,6 +23,7 @@ public class ServeProcessTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
         {
@@ -33,7 +34,9 @@ public class ServeProcessTests : IDisposable
                 {
                     var r = await http.PostAsync("/api/v1/sessions/s/messages",
                         new StringContent($"{{\"sender_type\": \"user\", \"content\": \"{key}\", \"idempotency_key\": \"{key}\"}}", Encoding.UTF8, "application/json"));
-                    if (r.IsSuccessStatusCode) acknowledged.Add(key);
+                    if (!r.IsSuccessStatusCode) continue;
+                    acknowledged.Add(key);
+                    if (acknowledged.Count >= 200) writing.TrySetResult();
                 }
                 catch (HttpRequestException)
                 {
@@ -41,7 +44,8 @@ public class ServeProcessTests : IDisposable
                 }
             }
         })).ToList();
-        await Task.Delay(1500);
+        // SIGTERM in the middle of steady writing: once 200 writes have been answered, while the 16 writers keep going.
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Terminate(server);
         await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await stop.CancelAsync();

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Parley.Tests;
 
@@ -11,18 +12,18 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
     private string DbPath => Path.Combine(_dir, "parley.db");
     private string Url => "sqlite:" + DbPath;
 
+    private readonly FakeTimeProvider _clock = new();
+
+    // A write the locked database refuses goes to the spool at its first failure (SpoolAfter zero), and a replay is due
+    // only once the test moves the ledger's clock on: none is tried while the lock is held.
     private LedgerOptions Options(long maxBytes = 1L << 30) => new()
     {
-        Database = Url, BusyTimeout = TimeSpan.FromMilliseconds(50), SpoolAfter = TimeSpan.FromMilliseconds(200), SpoolMaxBytes = maxBytes,
+        Database = Url, BusyTimeout = TimeSpan.FromMilliseconds(50), SpoolAfter = TimeSpan.Zero, SpoolMaxBytes = maxBytes, TimeProvider = _clock,
     };
 
     private SqliteConnection Lock() => TestDatabases.LockSqlite(DbPath);
 
-    private static async Task DrainedAsync(Ledger ledger)
-    {
-        for (var i = 0; i < 300 && ledger.Spool!.Pending > 0; i++) await Task.Delay(50);
-        Assert.Equal(0, ledger.Spool!.Pending);
-    }
+    private Task DrainedAsync(Ledger ledger) => SpoolReplay.DrainAsync(ledger, _clock);
 
     private long Scalar(string sql)
     {
@@ -115,6 +116,55 @@ public sealed class SpoolLedgerTests : IAsyncDisposable
         await DrainedAsync(reopened);
         Assert.Equal(5, Scalar("SELECT COUNT(*) FROM parley_messages"));
         Assert.Equal(5, (await reopened.GetSessionAsync("s"))!.Summary.MessageCount);
+    }
+
+    [Fact]
+    public async Task a_replay_that_meets_the_lock_waits_its_pause_on_the_clock_and_is_tried_again()
+    {
+        await using var ledger = await Ledger.OpenAsync(Options());
+        await ledger.CreateSessionAsync(new NewSession { Id = "s" });
+        using (Lock())
+        {
+            for (var i = 0; i < 3; i++) Assert.True((await ledger.LogMessageAsync("s", Agent($"m{i}"))).Spooled);
+            var pending = ledger.Spool!.Pending;
+            // The writer waits for its first replay on the clock; past that pause, the attempt meets the lock and the
+            // writer waits again, for a longer pause on the same clock.
+            await ledger.ReplayWaiting.WaitAsync(TimeSpan.FromSeconds(60));
+            _clock.Advance(TimeSpan.FromSeconds(5));
+            await ledger.ReplayWaiting.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(pending, ledger.Spool.Pending);
+            Assert.Equal(0, Scalar("SELECT COUNT(*) FROM parley_messages"));
+        }
+        // The lock is gone, and nothing is tried until the clock passes the new pause.
+        Assert.False(ledger.SpoolDrained.IsCompleted);
+        await DrainedAsync(ledger);
+        var transcript = await ledger.GetTranscriptAsync("s", new TranscriptQuery { Limit = 10 });
+        Assert.Equal(["m0", "m1", "m2"], transcript.Items.Select(m => m.Id));
+        Assert.Single(await ledger.GetSystemEventsAsync(), e => e.Event == "spool_replayed");
+    }
+
+    [Fact]
+    public async Task a_write_retrying_a_locked_database_is_spooled_once_the_ledgers_clock_passes_spool_after()
+    {
+        var log = new CapturedLog();
+        using var loggers = log.Factory();
+        var options = Options();
+        options.SpoolAfter = TimeSpan.FromSeconds(2);
+        options.LoggerFactory = loggers;
+        await using var ledger = await Ledger.OpenAsync(options);
+        await ledger.CreateSessionAsync(new NewSession { Id = "s" });
+        using (Lock())
+        {
+            var write = ledger.LogMessageAsync("s", Agent("m0"));
+            // It retries on real time while the ledger's clock stands still: not spooled, however long that takes.
+            await log.WhenLogged(m => m.StartsWith("Transient database error, retry", StringComparison.Ordinal)).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(write.IsCompleted);
+            // Past SpoolAfter on the ledger's clock, the next attempt that fails spools the write instead of retrying.
+            _clock.Advance(TimeSpan.FromSeconds(2));
+            Assert.True((await write.WaitAsync(TimeSpan.FromSeconds(60))).Spooled);
+        }
+        await DrainedAsync(ledger);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM parley_messages WHERE id = 'm0'"));
     }
 
     [Fact]

@@ -7,13 +7,14 @@ namespace Parley.AspNetCore.Operations;
 /// retention cleanup when <see cref="ServerOptions.Retention"/> is set (in batches, so writers wait at most one batch),
 /// then the engine's statistics refresh (<c>ANALYZE</c>, <c>PRAGMA optimize</c>, <c>VACUUM ANALYZE</c>) — the same work
 /// as <c>parley cleanup</c> and <c>parley maintain</c>, each recording its system event. A run is skipped while writes
-/// wait in the spool (the database is unavailable) and a failure is logged, never fatal.</summary>
-internal sealed partial class ScheduledMaintenance(Hosting.LedgerHost host, ParleyOptions options, ILogger log) : BackgroundService
+/// wait in the spool (the database is unavailable) and a failure is logged, never fatal. The schedule and the retention
+/// cutoff read the host's clock (its <see cref="TimeProvider"/>).</summary>
+internal sealed partial class ScheduledMaintenance(Hosting.LedgerHost host, ParleyOptions options, TimeProvider time, ILogger log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.MaintainEvery is not { } every) return;
-        using var timer = new PeriodicTimer(every);
+        using var timer = new PeriodicTimer(every, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken)) await RunOnceAsync(stoppingToken);
@@ -34,7 +35,7 @@ internal sealed partial class ScheduledMaintenance(Hosting.LedgerHost host, Parl
         try
         {
             long deleted = 0;
-            if (options.Retention is { } keep) deleted = await ledger.CleanupAsync(DateTimeOffset.UtcNow - keep, cancellationToken: cancellationToken);
+            if (options.Retention is { } keep) deleted = await ledger.CleanupAsync(time.GetUtcNow() - keep, cancellationToken: cancellationToken);
             var ran = await ledger.Admin.MaintainAsync(cancellationToken);
             Ran(log, deleted, string.Join("; ", ran));
         }

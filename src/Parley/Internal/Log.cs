@@ -41,6 +41,12 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Error, "Neither the database nor the spool could take {Failures} write group(s) in the last {Seconds} s; the callers were answered unavailable. Last error: {Reason}")]
     public static partial void SpoolFailed(ILogger logger, int failures, int seconds, string reason);
 
+    [LoggerMessage(14, LogLevel.Debug, "The WAL is past its ceiling and readers kept the writer from restarting it: the checkpointer restarts it, waiting at most {Wait} for them")]
+    public static partial void CheckpointRestarting(ILogger logger, TimeSpan wait);
+
+    [LoggerMessage(15, LogLevel.Information, "Readers kept the WAL from being restarted: the checkpointer waited {Wait} for them, gave up, and tries again later")]
+    public static partial void CheckpointRestartGaveUp(ILogger logger, TimeSpan wait);
+
     [LoggerMessage(13, LogLevel.Warning, "The spool {Path} ended in a torn record of {Bytes} bytes (a crash mid-append, never acknowledged); it was moved to {Path}.torn")]
     public static partial void SpoolTorn(ILogger logger, string path, long bytes);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Parley.Internal.Spool;
@@ -14,7 +13,8 @@ namespace Parley.Internal.Kernel;
 /// <see cref="LedgerOptions.MaxCallsPerCommit"/> records, and moves the spool's position only after each commit. Once
 /// the spool is empty, writes go straight to the database again. A write the database refuses on replay (its session
 /// was deleted meanwhile …) is kept in <c>.rejected</c> beside the spool with an error system event: nothing is dropped
-/// silently.</summary>
+/// silently. Every wait here is on the ledger's clock (<see cref="LedgerOptions.TimeProvider"/>), so a test that drives
+/// the clock decides when a write has waited long enough to be spooled and when a replay is due.</summary>
 internal sealed partial class Writer
 {
     private static readonly TimeSpan FirstReplayDelay = TimeSpan.FromMilliseconds(250);
@@ -23,10 +23,16 @@ internal sealed partial class Writer
 
     private readonly SpoolFile? _spool;
     private readonly TimeSpan _spoolAfter;
-    private long _commitStarted;
-    private long _nextReplay;
+    private long _commitStarted; // timestamps of the ledger's clock, here and below
+    // Completes when the next replay attempt is due; complete at first, so a spool that holds writes when the ledger
+    // opens is replayed at once. Set by the writer thread (ScheduleReplay), under _replayLock.
+    private Task _replayDue = Task.CompletedTask;
+    private readonly Lock _replayLock = new();
+    // Completes when the writer next schedules a replay on the clock (ReplayWaiting); replaced each time.
+    private TaskCompletionSource _replayScheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan _replayDelay = FirstReplayDelay;
     private long _spoolingSince;
+    private volatile TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _replayedSinceEmpty;
     private Task<bool>? _waiting;
 
@@ -38,9 +44,39 @@ internal sealed partial class Writer
 
     public SpoolFile? SpoolFile => _spool;
 
-    private bool SpoolNow() => _spool is not null && Stopwatch.GetElapsedTime(_commitStarted) >= _spoolAfter;
+    /// <summary>Completes once the spool is empty again and its replay is recorded (the <c>spool_replayed</c> system
+    /// event); already complete while the spool holds nothing.</summary>
+    public Task SpoolDrained => _drained.Task;
 
-    private bool ReplayDue() => SpoolPending > 0 && Stopwatch.GetTimestamp() >= _nextReplay;
+    /// <summary>Completes once the writer waits for a replay attempt that is not due yet — at once if it does now, else
+    /// when it next schedules one (after spooling a first write, or after an attempt the database refused). Until the
+    /// ledger's clock passes that attempt's pause (at most 2.4 s, with jitter), it is not made: a test that drives the clock
+    /// moves it on then, instead of guessing when the wait has begun.</summary>
+    public Task ReplayWaiting
+    {
+        get
+        {
+            lock (_replayLock) return _replayDue.IsCompleted ? _replayScheduled.Task : Task.CompletedTask;
+        }
+    }
+
+    private void ScheduleReplay(TimeSpan pause)
+    {
+        // The delay's timer exists before anyone is told: moving the clock past it from then on ends it.
+        var due = Task.Delay(pause, _time);
+        TaskCompletionSource scheduled;
+        lock (_replayLock)
+        {
+            _replayDue = due;
+            scheduled = _replayScheduled;
+            _replayScheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        scheduled.TrySetResult();
+    }
+
+    private bool SpoolNow() => _spool is not null && _time.GetElapsedTime(_commitStarted) >= _spoolAfter;
+
+    private bool ReplayDue() => SpoolPending > 0 && _replayDue.IsCompleted;
 
     /// <summary>Waits for queued writes or, while the spool holds writes, for the next replay attempt; false once the
     /// ledger is closing and the queue is empty.</summary>
@@ -49,8 +85,7 @@ internal sealed partial class Writer
         _waiting ??= _queue.Reader.WaitToReadAsync().AsTask();
         if (SpoolPending > 0)
         {
-            var due = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _nextReplay);
-            if (due > TimeSpan.Zero) _waiting.Wait(due);
+            if (!_replayDue.IsCompleted) Task.WaitAny(_waiting, _replayDue);
             if (!_waiting.IsCompleted) return true;
         }
         var more = _waiting.GetAwaiter().GetResult();
@@ -106,10 +141,11 @@ internal sealed partial class Writer
         if (first)
         {
             Log.Spooling(_log, cause?.Message ?? "", spool.Path);
-            _spoolingSince = Stopwatch.GetTimestamp();
+            _spoolingSince = _time.GetTimestamp();
             _replayedSinceEmpty = 0;
             _replayDelay = FirstReplayDelay;
-            _nextReplay = Stopwatch.GetTimestamp() + (long)(FirstReplayDelay.TotalSeconds * Stopwatch.Frequency);
+            ScheduleReplay(FirstReplayDelay);
+            if (_drained.Task.IsCompleted) _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         if (Telemetry.SpooledWrites.Enabled) Telemetry.SpooledWrites.Add(spooled.Count, _databaseTag);
         foreach (var op in spooled) op.CompleteSpooled();
@@ -163,11 +199,13 @@ internal sealed partial class Writer
             _replayedSinceEmpty += records.Count;
             PublishChanges();
         }
-        var seconds = Stopwatch.GetElapsedTime(_spoolingSince).TotalSeconds;
+        var seconds = _time.GetElapsedTime(_spoolingSince).TotalSeconds;
         Log.SpoolReplayed(_log, _replayedSinceEmpty, seconds);
         _replayDelay = FirstReplayDelay;
         var detail = new JsonObject { ["spool"] = spool.Path, ["records"] = _replayedSinceEmpty, ["seconds"] = Math.Round(seconds, 3) };
         Commit([new SystemEventOp(SystemEventLevel.Info, "spool", "spool_replayed", detail.ToJsonString(), Timestamps.Now(_batch.Clock))]);
+        // That event may itself have gone to the spool (the database failed again): then the spool is not drained yet.
+        if (spool.Pending == 0) _drained.TrySetResult();
     }
 
     private Exception? _lastReplayError;
@@ -209,7 +247,7 @@ internal sealed partial class Writer
     private void WaitBeforeReplay()
     {
         Log.SpoolReplayWaits(_log, _replayDelay);
-        _nextReplay = Stopwatch.GetTimestamp() + (long)(_replayDelay.TotalSeconds * Stopwatch.Frequency * (0.8 + 0.4 * Random.Shared.NextDouble()));
+        ScheduleReplay(_replayDelay * (0.8 + 0.4 * Random.Shared.NextDouble()));
         _replayDelay = TimeSpan.FromTicks(Math.Min(_replayDelay.Ticks * 2, LongestReplayDelay.Ticks));
     }
 
@@ -237,16 +275,16 @@ internal sealed partial class Writer
 
     // A full disk fails every write group: one line per interval says how many, instead of a stack trace for each.
     private static readonly TimeSpan SpoolFailedLogInterval = TimeSpan.FromSeconds(10);
-    private long _spoolFailedSince; // Stopwatch ticks of the last line, 0 before the first
+    private long _spoolFailedSince; // the clock's timestamp of the last line, 0 before the first
     private int _spoolFailures;
 
     private void LogSpoolFailed(Exception e)
     {
         _spoolFailures++;
-        if (_spoolFailedSince != 0 && Stopwatch.GetElapsedTime(_spoolFailedSince) < SpoolFailedLogInterval) return;
-        var seconds = _spoolFailedSince == 0 ? 0 : (int)Stopwatch.GetElapsedTime(_spoolFailedSince).TotalSeconds;
+        if (_spoolFailedSince != 0 && _time.GetElapsedTime(_spoolFailedSince) < SpoolFailedLogInterval) return;
+        var seconds = _spoolFailedSince == 0 ? 0 : (int)_time.GetElapsedTime(_spoolFailedSince).TotalSeconds;
         Log.SpoolFailed(_log, _spoolFailures, seconds, e.Message);
         _spoolFailures = 0;
-        _spoolFailedSince = Stopwatch.GetTimestamp();
+        _spoolFailedSince = _time.GetTimestamp();
     }
 }

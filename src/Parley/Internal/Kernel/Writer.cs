@@ -18,6 +18,7 @@ internal sealed partial class Writer : IAsyncDisposable
     private readonly WriteBatch _batch;
     private readonly int _maxOps;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private readonly ResiliencePipeline _retry;
     private readonly Thread _thread;
     private readonly List<Action<LedgerChange>> _subscribers = [];
@@ -37,13 +38,21 @@ internal sealed partial class Writer : IAsyncDisposable
         _databaseTag = new KeyValuePair<string, object?>(Telemetry.DatabaseTag, database);
         _spool = spool;
         _spoolAfter = options.SpoolAfter;
+        _time = options.TimeProvider;
+        // A spool that holds writes at open is replayed at once; its replay is counted from now.
+        _spoolingSince = _time.GetTimestamp();
+        if (SpoolPending == 0) _drained.TrySetResult();
         _batch = new WriteBatch(store, options.TimeProvider, options.ParkedReportTtl);
         _maxOps = Math.Max(1, options.MaxCallsPerCommit);
         _log = log;
         // An unbounded single-reader channel is lock-free; a bounded one takes a lock on every write and read, which
         // 64 HTTP callers and the writer contended for. The bound is kept by Enqueue instead.
         _queue = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
-        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        // The backoff is a wait for the database (another connection's lock, a server coming back), so it runs on real
+        // time, never on the ledger's clock: a clock that does not move (a test's fake one) must not hold a write there
+        // for ever. Whether to go on retrying or spool is decided on the ledger's clock (SpoolNow); on a clock that does
+        // not move, that is after MaxRetryAttempts real-time backoffs (docs/reliability.md, "Time").
+        _retry = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System }.AddRetry(new RetryStrategyOptions
         {
             // With a spool, a database that stays unavailable is not retried for long: the write is spooled instead.
             ShouldHandle = new PredicateBuilder().Handle<Exception>(e => store.IsTransient(e) && !SpoolNow()),
@@ -170,7 +179,9 @@ internal sealed partial class Writer : IAsyncDisposable
     {
         try
         {
-            var started = _commitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            // The clock decides when to give up and spool; the stopwatch only measures the commit for telemetry.
+            _commitStarted = _time.GetTimestamp();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             using (var activity = Telemetry.Source.StartActivity("parley.commit"))
             {
                 _retry.Execute(static state => state.Self.RunTransaction(state.Ops, joinQueued: true), (Self: this, Ops: ops));

@@ -17,7 +17,8 @@ namespace Parley.Internal.Sqlite;
 /// the write lock from the busy writer through the busy handler, whose sleeps also delayed the writer's next
 /// <c>BEGIN</c>, and its sync carried every page copied since the last one; that pause (20–30 ms, growing with the
 /// database, several times a second) was most of the p99. This thread still restarts the WAL itself if the writer
-/// has not managed to for a while (readers kept it busy).</remarks>
+/// has not managed to for a while (readers kept it busy). Its schedule — the pause between passes and that while — runs
+/// on the ledger's clock (<see cref="LedgerOptions.TimeProvider"/>), so a test that drives the clock steps it.</remarks>
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
     private const long Threshold = 4 * 1024 * 1024; // SQLite's own default is 1,000 pages
@@ -28,21 +29,27 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     // wait may last (writers wait behind it).
     private static readonly TimeSpan WriterGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FallbackWait = TimeSpan.FromMilliseconds(200);
+    // The pause between two passes, shorter past the ceiling: until the writer has restarted the WAL, every write makes
+    // it longer.
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan PauseOverCeiling = TimeSpan.FromMilliseconds(50);
     // This connection's busy timeout outside the fallback.
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
     private readonly string _path;
     private readonly SqliteConnection _conn;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly long _pageSize;
-    private long _overCeilingSince; // Stopwatch ticks; 0 while the WAL is under its ceiling
+    private long _overCeilingSince; // a timestamp of the clock; 0 while the WAL is under its ceiling
     private volatile bool _restartWanted;
 
-    public SqliteCheckpointer(string path, ILogger log)
+    public SqliteCheckpointer(string path, ILogger log, TimeProvider time)
     {
         _path = path;
         _log = log;
+        _time = time;
         _conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _conn.Open();
         // PASSIVE checkpoints never wait; the fallback RESTART sets its own short wait (RestartWaitingBriefly).
@@ -62,8 +69,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         {
             try
             {
-                // Past the ceiling, look again soon: until the writer has restarted the WAL, every write makes it longer.
-                await Task.Delay(_overCeilingSince == 0 ? 200 : 50, _stop.Token);
+                await Task.Delay(_overCeilingSince == 0 ? Pause : PauseOverCeiling, _time, _stop.Token);
                 // The writer has not taken the last request yet: a checkpoint now would only make its RESTART fail.
                 if (_restartWanted) continue;
                 if (WalSize() <= Threshold) continue;
@@ -73,12 +79,17 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                     _overCeilingSince = 0;
                     continue;
                 }
-                if (_overCeilingSince == 0) _overCeilingSince = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (System.Diagnostics.Stopwatch.GetElapsedTime(_overCeilingSince) > WriterGrace)
+                if (_overCeilingSince == 0) _overCeilingSince = _time.GetTimestamp();
+                if (_time.GetElapsedTime(_overCeilingSince) > WriterGrace)
                 {
                     // Readers kept the writer's attempts from restarting the WAL. This RESTART waits for them, and
                     // writers wait while it does, so it waits briefly and at most once per grace period.
-                    if (!RestartWaitingBriefly()) _overCeilingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                    Log.CheckpointRestarting(_log, FallbackWait);
+                    if (!RestartWaitingBriefly())
+                    {
+                        Log.CheckpointRestartGaveUp(_log, FallbackWait);
+                        _overCeilingSince = _time.GetTimestamp();
+                    }
                 }
                 else if (!_restartWanted)
                 {

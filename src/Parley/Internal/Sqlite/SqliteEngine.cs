@@ -169,7 +169,7 @@ internal sealed class SqliteEngine : LedgerEngine
                 using var pooled = new SqliteConnection(readCs);
                 SqliteConnection.ClearPool(pooled);
             });
-            var checkpointer = new SqliteCheckpointer(full, log);
+            var checkpointer = new SqliteCheckpointer(full, log, options.TimeProvider);
             return new OpenedDatabase(new SqliteWriteStore(conn, checkpointer, options.BusyTimeout, new SqliteWalGuard(full)), reader, version, checkpointer);
         }
         catch (SqliteException e)
