@@ -28,6 +28,7 @@ public sealed partial class Ledger : IAsyncDisposable
     // Admission of reads (LedgerOptions.MaxConcurrentReads), shared with the tenant views. Never disposed: a read may
     // still release it after the ledger closed, and it holds no wait handle.
     private readonly SemaphoreSlim _reads;
+    private readonly ReadThreads _readThreads;
     private readonly TimeProvider _clock;
     private readonly ITimer _expiry;
     private readonly ILogger _log;
@@ -46,6 +47,9 @@ public sealed partial class Ledger : IAsyncDisposable
         _background = background;
         _reader = reader;
         _reads = new SemaphoreSlim(options.MaxConcurrentReads, options.MaxConcurrentReads);
+        // No more threads than cores: past that, admitted reads wait for a thread, and a server engine's reads wait
+        // on the server, off any thread.
+        _readThreads = new ReadThreads(Math.Min(options.MaxConcurrentReads, Environment.ProcessorCount));
         _clock = options.TimeProvider;
         _log = log;
         Database = url.ToString();
@@ -61,6 +65,7 @@ public sealed partial class Ledger : IAsyncDisposable
         _writer = root._writer;
         _reader = root._reader;
         _reads = root._reads;
+        _readThreads = root._readThreads;
         _clock = root._clock;
         _log = root._log;
         _expiry = root._expiry;
@@ -137,7 +142,9 @@ public sealed partial class Ledger : IAsyncDisposable
         await _reads.WaitAsync(cancellationToken);
         try
         {
-            return await read(cancellationToken);
+            // On the reader threads (ReadThreads), and back on the caller's context after it: never inline on a reader thread.
+            return await Task.Factory.StartNew(() => read(cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, _readThreads).Unwrap()
+                .ConfigureAwait(ConfigureAwaitOptions.ForceYielding | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or System.Net.Sockets.SocketException or TimeoutException
                                   && e is not ArgumentException && !cancellationToken.IsCancellationRequested)
@@ -224,6 +231,7 @@ public sealed partial class Ledger : IAsyncDisposable
         // Readers close first so that the writer's connection is the last: closing it checkpoints the rest of the
         // WAL and removes it (a read-only connection closing last could not).
         _reader.ClearPool();
+        _readThreads.Dispose();
         await _writer.DisposeAsync();
     }
 
