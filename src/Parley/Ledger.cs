@@ -25,6 +25,10 @@ public sealed partial class Ledger : IAsyncDisposable
 
     private readonly Writer _writer;
     private readonly ReadDatabase _reader;
+    // Admission of reads (LedgerOptions.MaxConcurrentReads), shared with the tenant views. Never disposed: a read may
+    // still release it after the ledger closed, and it holds no wait handle.
+    private readonly SemaphoreSlim _reads;
+    private readonly ReadThreads _readThreads;
     private readonly TimeProvider _clock;
     private readonly ITimer _expiry;
     private readonly ILogger _log;
@@ -42,6 +46,10 @@ public sealed partial class Ledger : IAsyncDisposable
         _writer = writer;
         _background = background;
         _reader = reader;
+        _reads = new SemaphoreSlim(options.MaxConcurrentReads, options.MaxConcurrentReads);
+        // No more threads than cores: past that, admitted reads wait for a thread, and a server engine's reads wait
+        // on the server, off any thread.
+        _readThreads = new ReadThreads(Math.Min(options.MaxConcurrentReads, Environment.ProcessorCount));
         _clock = options.TimeProvider;
         _log = log;
         Database = url.ToString();
@@ -56,6 +64,8 @@ public sealed partial class Ledger : IAsyncDisposable
         _root = root;
         _writer = root._writer;
         _reader = root._reader;
+        _reads = root._reads;
+        _readThreads = root._readThreads;
         _clock = root._clock;
         _log = root._log;
         _expiry = root._expiry;
@@ -123,19 +133,44 @@ public sealed partial class Ledger : IAsyncDisposable
             };
     }
 
-    /// <summary>Runs a read, turning a database that cannot be reached into <see cref="ParleyUnavailableException"/>;
-    /// a cancelled read throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>Runs a read once it is admitted (<see cref="LedgerOptions.MaxConcurrentReads"/>), turning a database
+    /// that cannot be reached into <see cref="ParleyUnavailableException"/>; a read cancelled while it waits for
+    /// admission or while it runs throws <see cref="OperationCanceledException"/>.</summary>
     private async Task<T> ReadAsync<T>(Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken, bool evenWhileSpooling = false)
     {
         if (!evenWhileSpooling) EnsureReadable();
+        await _reads.WaitAsync(cancellationToken);
         try
         {
-            return await read(cancellationToken);
+            // On the reader threads (ReadThreads), and back on the caller's context after it: never inline on a reader thread.
+            return await Task.Factory.StartNew(() => read(cancellationToken), cancellationToken, TaskCreationOptions.DenyChildAttach, _readThreads).Unwrap()
+                .ConfigureAwait(ConfigureAwaitOptions.ForceYielding | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or System.Net.Sockets.SocketException or TimeoutException
                                   && e is not ArgumentException && !cancellationToken.IsCancellationRequested)
         {
             throw new ParleyUnavailableException($"the database cannot be read: {e.Message}", e);
+        }
+        finally
+        {
+            _reads.Release();
+        }
+    }
+
+    /// <summary>Takes one read's admission and holds it until the result is disposed (tests: a read in flight).</summary>
+    internal async Task<IDisposable> HoldReadAdmissionAsync(CancellationToken cancellationToken = default)
+    {
+        await _reads.WaitAsync(cancellationToken);
+        return new AdmissionHold(_reads);
+    }
+
+    private sealed class AdmissionHold(SemaphoreSlim reads) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) reads.Release();
         }
     }
 
@@ -157,6 +192,8 @@ public sealed partial class Ledger : IAsyncDisposable
     public static async Task<Ledger> OpenAsync(LedgerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxConcurrentReads < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrentReads, "MaxConcurrentReads must be at least 1.");
         var url = DatabaseUrl.Parse(options.Database);
         var engine = LedgerEngine.For(url);
         if (!options.CreateIfMissing) engine.RequireExisting(url);
@@ -194,6 +231,7 @@ public sealed partial class Ledger : IAsyncDisposable
         // Readers close first so that the writer's connection is the last: closing it checkpoints the rest of the
         // WAL and removes it (a read-only connection closing last could not).
         _reader.ClearPool();
+        _readThreads.Dispose();
         await _writer.DisposeAsync();
     }
 

@@ -33,6 +33,17 @@ public sealed class LedgerOptions
     /// next commit takes them all, so one fsync serves many callers.</summary>
     public int MaxCallsPerCommit { get; set; } = 1024;
 
+    /// <summary>The most reads (transcripts, sessions, messages, searches, keys, system events) that run at once
+    /// (default: half the processor count, at least 1). Further reads wait, asynchronously and in order, and a read
+    /// cancelled while it waits never runs. On a machine the writer shares, reads running flat out would otherwise take
+    /// every core from the writer and from its callers (docs/architecture.md, "Reads beside the writer"). Raise it
+    /// when reads wait on a database server elsewhere rather than on these cores.</summary>
+    public int MaxConcurrentReads { get; set; } = DefaultMaxConcurrentReads;
+
+    /// <summary>The default of <see cref="MaxConcurrentReads"/> on this machine: half of
+    /// <see cref="Environment.ProcessorCount"/>, at least 1.</summary>
+    public static int DefaultMaxConcurrentReads => Math.Max(1, Environment.ProcessorCount / 2);
+
     /// <summary>Whether writes the database cannot take go to the spool (default true;
     /// README, "When the database is unavailable: the spool"). Command-line tools that only read or administer turn it
     /// off.</summary>

@@ -1,7 +1,8 @@
 namespace Parley.Tests;
 
 /// <summary>Reads are asynchronous and honour their cancellation token: a read waiting on a lock another connection
-/// holds stops when cancelled (the server cancels the query), and the ledger reads normally afterwards.</summary>
+/// holds stops when cancelled (the server cancels the query), and the ledger reads normally afterwards. So does a read
+/// waiting for admission (<see cref="LedgerOptions.MaxConcurrentReads"/>).</summary>
 public class ReadCancellationTests
 {
     [EngineTheory]
@@ -40,6 +41,68 @@ public class ReadCancellationTests
             Assert.True(DateTime.UtcNow < until, "the read never waited on the lock");
             await Task.Yield();
         }
+    }
+
+    [EngineTheory]
+    [MemberData(nameof(TestDatabases.Servers), MemberType = typeof(TestDatabases))]
+    public async Task a_read_waiting_for_admission_behind_a_blocked_read_stops_when_cancelled(string engine)
+    {
+        using var db = new EngineDatabase(engine);
+        await using var ledger = await Ledger.OpenAsync(new LedgerOptions { Database = db.Url, MaxConcurrentReads = 1 });
+        await ledger.CreateSessionAsync(new NewSession { Id = "s" });
+
+        await using var locker = TestDatabases.Open(db.Url);
+        TestDatabases.Exec(locker, engine == TestDatabases.Postgres
+            ? "BEGIN; LOCK TABLE parley_sessions IN ACCESS EXCLUSIVE MODE"
+            : "LOCK TABLES parley_sessions WRITE");
+        using var cancelBlocked = new CancellationTokenSource();
+        var blocked = ledger.GetSessionAsync("s", cancelBlocked.Token);
+        await WaitUntilWaitingOnTheLock(db, engine);
+        // The one admission is taken: this read waits for it, and its cancellation ends the wait.
+        using var cancelWaiting = new CancellationTokenSource();
+        var waiting = ledger.GetTranscriptAsync("s", cancellationToken: cancelWaiting.Token);
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await cancelWaiting.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.False(blocked.IsCompleted);
+
+        await cancelBlocked.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
+        TestDatabases.Exec(locker, engine == TestDatabases.Postgres ? "COMMIT" : "UNLOCK TABLES");
+        // Both admissions came back: reads run again, one after the other.
+        Assert.Equal("s", (await ledger.GetSessionAsync("s"))!.Id);
+        Assert.Empty((await ledger.GetTranscriptAsync("s")).Items);
+    }
+
+    [Fact]
+    public async Task a_read_waiting_for_admission_stops_when_cancelled_and_runs_once_admitted()
+    {
+        await using var t = await TempLedger.OpenAsync(o => o.MaxConcurrentReads = 1);
+        await t.Ledger.CreateSessionAsync(new NewSession { Id = "s" });
+        var hold = await t.Ledger.HoldReadAdmissionAsync();
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = t.Ledger.GetTranscriptAsync("s", cancellationToken: cancel.Token);
+        var admitted = t.Ledger.GetSessionAsync("s");
+        await Task.Delay(200);
+        Assert.False(cancelled.IsCompleted);
+        Assert.False(admitted.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.False(admitted.IsCompleted);
+
+        hold.Dispose();
+        Assert.Equal("s", (await admitted)!.Id);
+        // A tenant view shares the ledger's admissions.
+        Task<Session?> viaView;
+        using (await t.Ledger.HoldReadAdmissionAsync())
+        {
+            viaView = t.Ledger.ForTenant(null).GetSessionAsync("s");
+            await Task.Delay(100);
+            Assert.False(viaView.IsCompleted);
+        }
+        Assert.Equal("s", (await viaView)!.Id);
     }
 
     [Fact]

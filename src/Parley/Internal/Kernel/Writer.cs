@@ -47,7 +47,11 @@ internal sealed partial class Writer : IAsyncDisposable
         _log = log;
         // An unbounded single-reader channel is lock-free; a bounded one takes a lock on every write and read, which
         // 64 HTTP callers and the writer contended for. The bound is kept by Enqueue instead.
-        _queue = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+        // The idle writer thread blocks on WaitToReadAsync; with synchronous continuations the caller whose write
+        // arrives wakes it directly. Otherwise the wake-up is a work item on the thread pool, queued behind whatever
+        // else is queued there (under load, reads; docs/architecture.md, "Reads beside the writer"). The only
+        // continuation is that wake-up: no caller ever runs the writer's work.
+        _queue = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         // The backoff is a wait for the database (another connection's lock, a server coming back), so it runs on real
         // time, never on the ledger's clock: a clock that does not move (a test's fake one) must not hold a write there
         // for ever. Whether to go on retrying or spool is decided on the ledger's clock (SpoolNow); on a clock that does
