@@ -1,7 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
-using Parley.Internal.Messages;
-using Parley.Internal.Reports;
 using Parley.Internal.Sessions;
 using static Parley.Internal.Kernel.RowReaders;
 

@@ -7,7 +7,6 @@ using Parley.Internal.Reports;
 using Parley.Internal.Retention;
 using Parley.Internal.Sessions;
 using Parley.Internal.SystemEvents;
-using static Parley.Internal.Kernel.RowReaders;
 
 namespace Parley.Internal.Kernel;
 

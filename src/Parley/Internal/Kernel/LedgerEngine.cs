@@ -1,9 +1,7 @@
 using System.Data.Common;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
-using Parley.Internal.Check;
 using Parley.Internal.Schema;
-using Parley.Internal.Transfer;
 
 namespace Parley.Internal.Kernel;
 

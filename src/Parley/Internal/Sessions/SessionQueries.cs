@@ -1,8 +1,6 @@
 using System.Data.Common;
 using System.Text;
 using Parley.Internal.Kernel;
-using Parley.Internal.Messages;
-using Parley.Internal.Sessions;
 using static Parley.Internal.Kernel.RowReaders;
 
 namespace Parley.Internal.Sessions;

@@ -1,5 +1,4 @@
 using Parley.Internal.Kernel;
-using Parley.Internal.Spool;
 
 namespace Parley.Internal.Sessions;
 
