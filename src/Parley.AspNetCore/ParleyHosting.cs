@@ -106,6 +106,11 @@ public static class ParleyEndpointExtensions
         routes.MapEvents();
         routes.MapSystem();
         group.MapHealth(metrics);
+        // Parley's own document describes these routes (Http/openapi.json); a host's generated document would not
+        // know their bodies, so they are left out of it.
+        var document = OpenApiDocument.For(root);
+        group.MapGet("/openapi/v1.json", () => Results.Bytes(document, "application/json"));
+        group.ExcludeFromDescription();
         return group;
     }
 

@@ -37,8 +37,8 @@ public sealed record ServerOptions
 
 /// <summary><c>parley serve</c>: a thin host over <see cref="ParleyServiceCollectionExtensions.AddParley(IServiceCollection, Ledger, Action{ParleyOptions})"/>
 /// and <see cref="ParleyEndpointExtensions.MapParley"/> at the root, adding only what a standalone server needs: Kestrel
-/// and its limits, the refusal to serve beyond loopback without keys, problem+json for unknown routes, the OpenAPI
-/// document and a start page.</summary>
+/// and its limits, the refusal to serve beyond loopback without keys, problem+json for unknown routes and a start
+/// page.</summary>
 public static class ParleyServer
 {
     /// <summary>Opens the ledger and builds the application; <c>RunAsync</c> on the result serves until stopped.</summary>
@@ -58,17 +58,8 @@ public static class ParleyServer
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = ParleyJson.Options.PropertyNamingPolicy;
+            o.SerializerOptions.NumberHandling = ParleyJson.Options.NumberHandling;
             foreach (var c in ParleyJson.Options.Converters) o.SerializerOptions.Converters.Add(c);
-        });
-        builder.Services.AddOpenApi("v1", o =>
-        {
-            o.AddDocumentTransformer((doc, _, _) =>
-            {
-                doc.Info.Title = "Parley";
-                doc.Info.Description = "A message ledger: sessions, messages, delivery statuses. Errors are RFC 7807 problem+json.";
-                return Task.CompletedTask;
-            });
-            o.AddOperationTransformer(Http.ParleyJson.DescribeSpooled);
         });
         // The ledger opens before the host is built, so it logs (spooling, replay, retries) through its own factory.
         var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel));
@@ -129,10 +120,9 @@ public static class ParleyServer
             await Problems.Problem(http.Response.StatusCode, title, detail).ExecuteAsync(http);
         });
 
-        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/", () => Results.Content(
             "<!doctype html><title>Parley</title><h1>Parley</h1><p>The API is at <code>/api/v1</code>; see <a href=\"/openapi/v1.json\">/openapi/v1.json</a>, " +
-            "<a href=\"/health/ready\">/health/ready</a> and <a href=\"/metrics\">/metrics</a>.</p>", "text/html")).ExcludeFromDescription();
+            "<a href=\"/health/ready\">/health/ready</a> and <a href=\"/metrics\">/metrics</a>.</p>", "text/html"));
         return app;
     }
 

@@ -14,7 +14,7 @@ public class ApiKeyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _s = await ServerFixture.StartAsync();
+        _s = await ServerFixture.StartThroughContractAsync();
         var secret = KeySecret.Load("sqlite:" + _s.DbPath);
         _acme = (await _s.Ledger.CreateApiKeyAsync("acme", "acme", secret)).Secret;
         _globex = (await _s.Ledger.CreateApiKeyAsync("globex", null, secret)).Secret;

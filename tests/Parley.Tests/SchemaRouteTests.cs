@@ -13,7 +13,7 @@ public class SchemaRouteTests
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task the_schema_route_answers_while_another_session_holds_the_migration_lock(string engine)
     {
-        await using var s = await ServerFixture.StartAsync(engine);
+        await using var s = await ServerFixture.StartThroughContractAsync(engine);
         // Another process's migration, as far as the server can tell: the lock taken on a connection of its own
         // (BEGIN IMMEDIATE with the holder file on SQLite, the advisory lock on PostgreSQL, GET_LOCK on MariaDB).
         using var migrator = SchemaEngines.For(s.Url, TimeSpan.FromSeconds(5));
@@ -32,7 +32,7 @@ public class SchemaRouteTests
     [Trait("Engine", TestDatabases.Sqlite)]
     public async Task on_sqlite_the_schema_route_answers_while_another_connection_holds_a_write_transaction()
     {
-        await using var s = await ServerFixture.StartAsync(TestDatabases.Sqlite);
+        await using var s = await ServerFixture.StartThroughContractAsync(TestDatabases.Sqlite);
         JsonNode schema;
         using (var writer = TestDatabases.LockSqlite(s.DbPath))
         {

@@ -17,7 +17,7 @@ public class UnavailableAnswerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _s = await ServerFixture.StartAsync(TestDatabases.Sqlite, o => o with { ExtraLogger = _log, Time = _clock });
+        _s = await ServerFixture.StartThroughContractAsync(TestDatabases.Sqlite, o => o with { ExtraLogger = _log, Time = _clock });
         Assert.Equal(HttpStatusCode.Created, (await _s.PostJson("/api/v1/sessions", """{"id": "s"}""")).StatusCode);
     }
 

@@ -65,7 +65,7 @@ internal static class EventsApi
             {
                 // The client went away.
             }
-        }).WithTags("events").Produces(200, contentType: "text/event-stream");
+        });
         return api;
     }
 

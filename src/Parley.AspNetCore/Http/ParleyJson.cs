@@ -21,37 +21,6 @@ public static class ParleyJson
         return Microsoft.AspNetCore.Http.Results.Json(node, Options, statusCode: 202);
     }
 
-    /// <summary>Describes each 202 answer in the OpenAPI document as what <see cref="Spooled"/> writes: the body the
-    /// write would have had, and <c>spooled</c>.</summary>
-    internal static Task DescribeSpooled(Microsoft.OpenApi.OpenApiOperation operation,
-        Microsoft.AspNetCore.OpenApi.OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
-    {
-        if (operation.Responses?.TryGetValue("202", out var response) != true || response!.Content is null) return Task.CompletedTask;
-        foreach (var media in response.Content.Values)
-        {
-            if (media.Schema is not { } body) continue;
-            media.Schema = new Microsoft.OpenApi.OpenApiSchema
-            {
-                AllOf =
-                [
-                    body,
-                    new Microsoft.OpenApi.OpenApiSchema
-                    {
-                        Type = Microsoft.OpenApi.JsonSchemaType.Object,
-                        Description = "The database was unavailable: the write waits in the spool, on disk, and is applied when it is back.",
-                        Properties = new Dictionary<string, Microsoft.OpenApi.IOpenApiSchema>
-                        {
-                            ["spooled"] = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Boolean },
-                        },
-                        Required = new HashSet<string> { "spooled" },
-                    },
-                ],
-            };
-        }
-        response.Description = "Accepted into the spool: kept on disk, written to the database once it can be reached (docs/reliability.md).";
-        return Task.CompletedTask;
-    }
-
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -35,7 +35,7 @@ internal static class MessagesApi
                 return Results.Json(new MessagesBody([.. logged.Select(l => l.Message)]), ParleyJson.Options, statusCode: logged.Any(l => l.Created) ? 201 : 200);
             }
             throw new ArgumentException("a batch body is {\"messages\": [...]}.", "messages");
-        }).WithTags("messages").Accepts<NewMessage>("application/json").Produces<Message>(201).Produces<MessagesBody>(201).Produces<Message>(202);
+        });
 
         api.MapGet("/sessions/{id}/messages", async (string id, HttpContext ctx, Ledger ledger) =>
         {
@@ -44,11 +44,10 @@ internal static class MessagesApi
             if (order is not ("asc" or "desc")) throw new ArgumentException($"order must be asc or desc; got '{order}'.", "order");
             var page = await ctx.LedgerFor(ledger).GetTranscriptAsync(id, new TranscriptQuery { Cursor = q.String("cursor"), Limit = q.Int("limit", 50), Descending = order == "desc" }, ctx.RequestAborted);
             return Results.Json(page, ParleyJson.Options);
-        }).WithTags("messages").Produces<CursorPage<Message>>();
+        });
 
         api.MapGet("/messages/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.LedgerFor(ledger).GetMessageAsync(id, ctx.RequestAborted) is { } message ? Results.Json(message, ParleyJson.Options) : MessageNotFound(id))
-            .WithTags("messages").Produces<Message>();
+            await ctx.LedgerFor(ledger).GetMessageAsync(id, ctx.RequestAborted) is { } message ? Results.Json(message, ParleyJson.Options) : MessageNotFound(id));
 
         api.MapGet("/messages", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -65,7 +64,7 @@ internal static class MessagesApi
                 Limit = q.Int("limit", 50),
             }, ctx.RequestAborted);
             return Results.Json(page, ParleyJson.Options);
-        }).WithTags("messages").Produces<CursorPage<Message>>();
+        });
 
         api.MapPost("/messages/{id}/status", async (string id, HttpContext ctx, Ledger ledger) =>
         {
@@ -73,7 +72,7 @@ internal static class MessagesApi
             var result = await ctx.LedgerFor(ledger).ReportStatusAsync(id, report with { Source = report.Source ?? "api" }, ctx.RequestAborted);
             if (result.Outcome == ReportOutcome.Spooled) return ParleyJson.Spooled(new StatusResultBody(null, result.Outcome));
             return Results.Json(new StatusResultBody(result.Message, result.Outcome), ParleyJson.Options);
-        }).WithTags("status").Accepts<StatusReport>("application/json").Produces<StatusResultBody>().Produces<StatusResultBody>(202);
+        });
 
         api.MapPost("/status-reports", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -112,7 +111,7 @@ internal static class MessagesApi
             }
             var answer = new { results };
             return results.Any(r => r is BatchResultBody { Outcome: ReportOutcome.Spooled }) ? ParleyJson.Spooled(answer) : Results.Json(answer, ParleyJson.Options);
-        }).WithTags("status").Produces<BatchResultsBody>().Produces<BatchResultsBody>(202);
+        });
 
         return api;
     }

@@ -17,7 +17,7 @@ internal static class OperationsApi
             var q = new QueryArgs(ctx.Request.Query);
             var events = await ledger.GetSystemEventsAsync(q.Enum<SystemEventLevel>("level"), q.Int("limit", 100), ctx.RequestAborted);
             return Results.Json(new { items = events }, ParleyJson.Options);
-        }).WithTags("system");
+        });
 
         api.MapGet("/system/schema", async (Ledger ledger, CancellationToken ct) =>
         {
@@ -29,13 +29,13 @@ internal static class OperationsApi
                 history = status.History.Select(h => new { version = h.Version, name = h.Name, checksum = h.Checksum, applied_at = h.AppliedAt, execution_ms = h.ExecutionMs, applied_by = h.AppliedBy, state = h.State }),
                 drift = drift.Select(d => d.Message),
             }, ParleyJson.Options);
-        }).WithTags("system");
+        });
         return api;
     }
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app, RequestMetrics metrics)
     {
-        app.MapGet("/health/live", () => Results.Json(new { status = "live" }, ParleyJson.Options)).ExcludeFromDescription();
+        app.MapGet("/health/live", () => Results.Json(new { status = "live" }, ParleyJson.Options));
 
         // With keys on, only an admin key sees where the spool is and why the database failed; probes without a key
         // get the status and the counts (docs/security.md, HTTP).
@@ -68,10 +68,10 @@ internal static class OperationsApi
             };
             if (!ready) ctx.Response.Headers.RetryAfter = "2";
             return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
-        }).ExcludeFromDescription();
+        });
 
         app.MapGet("/metrics", (Ledger ledger, InstrumentMetrics instruments) => Results.Text(Prometheus(ledger, metrics, instruments), "text/plain; version=0.0.4; charset=utf-8"))
-            .ExcludeFromDescription();
+            ;
         return app;
     }
 

@@ -11,7 +11,7 @@ internal static class SessionsApi
 {
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/sessions").WithTags("sessions");
+        var group = api.MapGroup("/sessions");
 
         group.MapPost("", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -21,7 +21,7 @@ internal static class SessionsApi
             var result = await view.CreateSessionAsync(ctx.Caller().Tenant is null ? body : body with { Tenant = null }, ctx.RequestAborted);
             if (result.Spooled) return ParleyJson.Spooled(result.Session);
             return Results.Json(result.Session, ParleyJson.Options, statusCode: result.Created ? 201 : 200);
-        }).Accepts<NewSession>("application/json").Produces<Session>(201).Produces<Session>(200).Produces<Session>(202);
+        });
 
         group.MapGet("", async (HttpContext ctx, Ledger ledger) =>
         {
@@ -38,11 +38,10 @@ internal static class SessionsApi
                 Until = q.Time("until"),
             }, ctx.RequestAborted);
             return Results.Json(PageBody.Of(page), ParleyJson.Options);
-        }).Produces<PageBody>();
+        });
 
         group.MapGet("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.LedgerFor(ledger).GetSessionAsync(id, ctx.RequestAborted) is { } session ? Results.Json(session, ParleyJson.Options) : NotFound(id))
-            .Produces<Session>();
+            await ctx.LedgerFor(ledger).GetSessionAsync(id, ctx.RequestAborted) is { } session ? Results.Json(session, ParleyJson.Options) : NotFound(id));
 
         group.MapPatch("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
         {
@@ -61,15 +60,13 @@ internal static class SessionsApi
                 };
             }
             return Results.Json(await ctx.LedgerFor(ledger).UpdateSessionAsync(id, patch, ctx.RequestAborted), ParleyJson.Options);
-        }).Produces<Session>();
+        });
 
         group.MapPost("/{id}/end", async (string id, HttpContext ctx, Ledger ledger) =>
-            Results.Json(await ctx.LedgerFor(ledger).EndSessionAsync(id, null, ctx.RequestAborted), ParleyJson.Options))
-            .Produces<Session>();
+            Results.Json(await ctx.LedgerFor(ledger).EndSessionAsync(id, null, ctx.RequestAborted), ParleyJson.Options));
 
         group.MapDelete("/{id}", async (string id, HttpContext ctx, Ledger ledger) =>
-            await ctx.LedgerFor(ledger).DeleteSessionAsync(id, ctx.RequestAborted) ? Results.NoContent() : NotFound(id))
-            .Produces(204);
+            await ctx.LedgerFor(ledger).DeleteSessionAsync(id, ctx.RequestAborted) ? Results.NoContent() : NotFound(id));
 
         group.MapPost("/{id}/read", async (string id, HttpContext ctx, Ledger ledger) =>
         {
@@ -78,7 +75,7 @@ internal static class SessionsApi
             var reader = body.Reader ?? throw new ArgumentException("reader is required: agent or user.", "reader");
             var marked = await ctx.LedgerFor(ledger).MarkReadAsync(id, new ReadMarker { Reader = reader, UpTo = body.UpTo, At = body.At }, ctx.RequestAborted);
             return Results.Json(new MarkedBody(marked), ParleyJson.Options);
-        }).Accepts<ReadMarkerBody>("application/json").Produces<MarkedBody>();
+        });
 
         return api;
     }
