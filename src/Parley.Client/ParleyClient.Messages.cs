@@ -12,8 +12,7 @@ public sealed partial class ParleyClient
     public async Task<LoggedMessage> LogMessageAsync(string sessionId, NewMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var path = "api/v1/sessions/" + Segment(sessionId, nameof(sessionId)) + "/messages";
-        var (stored, status) = await CallAsync(HttpMethod.Post, path, Scoped(), Body(message, ClientJson.Default.NewMessage),
+        var (stored, status) = await PostAsync(SessionRoute(sessionId, nameof(sessionId), "/messages"), message, ClientJson.Default.NewMessage,
             ClientJson.Default.Message, cancellationToken).ConfigureAwait(false);
         return new LoggedMessage(stored, Created: status != HttpStatusCode.OK) { Spooled = status == HttpStatusCode.Accepted };
     }
@@ -25,22 +24,21 @@ public sealed partial class ParleyClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var path = "api/v1/sessions/" + Segment(sessionId, nameof(sessionId)) + "/messages";
-        var (logged, status) = await CallAsync(HttpMethod.Post, path, Scoped(), Body(new NewMessagesBody(messages), ClientJson.Default.NewMessagesBody),
-            ClientJson.Default.MessagesBody, cancellationToken).ConfigureAwait(false);
+        var (logged, status) = await PostAsync(SessionRoute(sessionId, nameof(sessionId), "/messages"), new NewMessagesBody(messages),
+            ClientJson.Default.NewMessagesBody, ClientJson.Default.MessagesBody, cancellationToken).ConfigureAwait(false);
         return [.. logged.Messages.Select(m => new LoggedMessage(m, Created: status != HttpStatusCode.OK) { Spooled = status == HttpStatusCode.Accepted })];
     }
 
     /// <summary>One message with its events (oldest first), or null when there is none (in the caller's tenant).</summary>
     public Task<Message?> GetMessageAsync(string id, CancellationToken cancellationToken = default) =>
-        FindAsync("api/v1/messages/" + Segment(id, nameof(id)), Scoped(), ClientJson.Default.Message, cancellationToken);
+        FindAsync(MessageRoute(id, nameof(id)), Scoped(), ClientJson.Default.Message, cancellationToken);
 
     /// <summary>A session's messages in the order they were logged, a page at a time; an unknown session throws
     /// <see cref="ParleyNotFoundException"/>.</summary>
     public async Task<CursorPage<Message>> GetTranscriptAsync(string sessionId, TranscriptQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new TranscriptQuery();
-        var path = "api/v1/sessions/" + Segment(sessionId, nameof(sessionId)) + "/messages";
+        var path = SessionRoute(sessionId, nameof(sessionId), "/messages");
         var q = Scoped().Add("cursor", query.Cursor).Add("limit", query.Limit).Add("order", query.Descending ? "desc" : "asc");
         var (page, _) = await CallAsync(HttpMethod.Get, path, q, null, ClientJson.Default.MessagePage, cancellationToken).ConfigureAwait(false);
         return page;
@@ -51,9 +49,7 @@ public sealed partial class ParleyClient
     public async Task<CursorPage<Message>> SearchMessagesAsync(MessageQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new MessageQuery();
-        if (Tenant is not null && query.Tenant is { } named && named != Tenant)
-            throw new ArgumentException($"tenant '{named}' is not the tenant this client is confined to.", nameof(query));
-        var q = new QueryString().Add("tenant", Tenant ?? query.Tenant)
+        var q = Scoped(query.Tenant)
             .Add("status", query.Status).Add("channel", query.Channel).Add("recipient", query.Recipient)
             .Add("provider_message_id", query.ProviderMessageId).Add("since", query.Since).Add("until", query.Until)
             .Add("cursor", query.Cursor).Add("limit", query.Limit);

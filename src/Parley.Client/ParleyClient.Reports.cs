@@ -11,8 +11,7 @@ public sealed partial class ParleyClient
     public async Task<StatusReportResult> ReportStatusAsync(string messageId, StatusReport report, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var path = "api/v1/messages/" + Segment(messageId, nameof(messageId)) + "/status";
-        var (result, _) = await CallAsync(HttpMethod.Post, path, Scoped(), Body(report, ClientJson.Default.StatusReport),
+        var (result, _) = await PostAsync(MessageRoute(messageId, nameof(messageId), "/status"), report, ClientJson.Default.StatusReport,
             ClientJson.Default.StatusReportResult, cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -28,8 +27,7 @@ public sealed partial class ParleyClient
     {
         ArgumentNullException.ThrowIfNull(reports);
         var body = new ReportsBody([.. reports.Select((r, i) => KeyedReportBody.Of(r, i))]);
-        var (answer, _) = await CallAsync(HttpMethod.Post, "api/v1/status-reports", Scoped(), Body(body, ClientJson.Default.ReportsBody),
-            ClientJson.Default.BatchResultsBody, cancellationToken).ConfigureAwait(false);
+        var (answer, _) = await PostAsync("api/v1/status-reports", body, ClientJson.Default.ReportsBody, ClientJson.Default.BatchResultsBody, cancellationToken).ConfigureAwait(false);
         return [.. answer.Results.Select(r => new BatchReportResult
         {
             Outcome = r.Outcome,

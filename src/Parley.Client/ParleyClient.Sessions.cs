@@ -13,8 +13,7 @@ public sealed partial class ParleyClient
     public async Task<SessionResult> CreateSessionAsync(NewSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var (stored, status) = await CallAsync(HttpMethod.Post, "api/v1/sessions", Scoped(), Body(session, ClientJson.Default.NewSession),
-            ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
+        var (stored, status) = await PostAsync("api/v1/sessions", session, ClientJson.Default.NewSession, ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
         return status == HttpStatusCode.Accepted
             ? new SessionResult(stored, Created: true) { Spooled = true }
             : new SessionResult(stored, Created: status == HttpStatusCode.Created);
@@ -22,16 +21,14 @@ public sealed partial class ParleyClient
 
     /// <summary>A session with its summary, or null when there is none (in the caller's tenant).</summary>
     public Task<Session?> GetSessionAsync(string id, CancellationToken cancellationToken = default) =>
-        FindAsync("api/v1/sessions/" + Segment(id, nameof(id)), Scoped(), ClientJson.Default.Session, cancellationToken);
+        FindAsync(SessionRoute(id, nameof(id)), Scoped(), ClientJson.Default.Session, cancellationToken);
 
     /// <summary>Sessions, newest activity first, a numbered page at a time. <see cref="SessionQuery.Tenant"/> is sent as
     /// <c>tenant=</c>, as <see cref="ForTenant"/> is.</summary>
     public async Task<Page<Session>> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new SessionQuery();
-        if (Tenant is not null && query.Tenant is { } named && named != Tenant)
-            throw new ArgumentException($"tenant '{named}' is not the tenant this client is confined to.", nameof(query));
-        var q = new QueryString().Add("tenant", Tenant ?? query.Tenant)
+        var q = Scoped(query.Tenant)
             .Add("page", query.Page).Add("per_page", query.PerPage).Add("status", query.Status).Add("kind", query.Kind)
             .Add("channel", query.Channel).Add("q", query.Text).Add("since", query.Since).Add("until", query.Until);
         var (page, _) = await CallAsync(HttpMethod.Get, "api/v1/sessions", q, null, ClientJson.Default.SessionPage, cancellationToken).ConfigureAwait(false);
@@ -43,8 +40,7 @@ public sealed partial class ParleyClient
     public async Task<Session> UpdateSessionAsync(string id, SessionPatch patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        var path = "api/v1/sessions/" + Segment(id, nameof(id));
-        var (session, _) = await CallAsync(HttpMethod.Patch, path, Scoped(), Body(PatchJson(patch)), ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
+        var (session, _) = await CallAsync(HttpMethod.Patch, SessionRoute(id, nameof(id)), Scoped(), Body(PatchJson(patch)), ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
         return session;
     }
 
@@ -75,15 +71,14 @@ public sealed partial class ParleyClient
     /// nothing. Unlike <see cref="Ledger.EndSessionAsync"/>, the time cannot be given: the route takes no body.</summary>
     public async Task<Session> EndSessionAsync(string id, CancellationToken cancellationToken = default)
     {
-        var path = "api/v1/sessions/" + Segment(id, nameof(id)) + "/end";
-        var (session, _) = await CallAsync(HttpMethod.Post, path, Scoped(), null, ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
+        var (session, _) = await CallAsync(HttpMethod.Post, SessionRoute(id, nameof(id), "/end"), Scoped(), null, ClientJson.Default.Session, cancellationToken).ConfigureAwait(false);
         return session;
     }
 
     /// <summary>Deletes a session with its messages, events and read markers; false when it did not exist.</summary>
     public async Task<bool> DeleteSessionAsync(string id, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(HttpMethod.Delete, "api/v1/sessions/" + Segment(id, nameof(id)), Scoped(), null, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Delete, SessionRoute(id, nameof(id)), Scoped(), null, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound && ProblemBody.IsJson(response)) return false;
         if (!response.IsSuccessStatusCode) throw await ProblemBody.ReadAsync(response, cancellationToken).ConfigureAwait(false);
         return true;
@@ -93,8 +88,7 @@ public sealed partial class ParleyClient
     public async Task<int> MarkReadAsync(string sessionId, ReadMarker marker, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(marker);
-        var path = "api/v1/sessions/" + Segment(sessionId, nameof(sessionId)) + "/read";
-        var (marked, _) = await CallAsync(HttpMethod.Post, path, Scoped(), Body(marker, ClientJson.Default.ReadMarker), ClientJson.Default.MarkedBody, cancellationToken).ConfigureAwait(false);
+        var (marked, _) = await PostAsync(SessionRoute(sessionId, nameof(sessionId), "/read"), marker, ClientJson.Default.ReadMarker, ClientJson.Default.MarkedBody, cancellationToken).ConfigureAwait(false);
         return marked.Marked;
     }
 }

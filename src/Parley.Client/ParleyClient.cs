@@ -64,8 +64,13 @@ public sealed partial class ParleyClient
         return new ParleyClient(this, tenant);
     }
 
-    // A query string carrying this client's tenant.
-    private QueryString Scoped() => new QueryString().Add("tenant", Tenant);
+    // A query string carrying this client's tenant, or the one a query names (SessionQuery.Tenant, MessageQuery.Tenant).
+    private QueryString Scoped(string? named = null)
+    {
+        if (Tenant is not null && named is not null && named != Tenant)
+            throw new ArgumentException($"tenant '{named}' is not the tenant this client is confined to.", "query");
+        return new QueryString().Add("tenant", Tenant ?? named);
+    }
 
     // A path segment for an id: escaped, and never one the URL would resolve away.
     private static string Segment(string id, string name)
@@ -75,6 +80,11 @@ public sealed partial class ParleyClient
             throw new ArgumentException($"'{id}' is not a Parley id (1–64 characters of [A-Za-z0-9._:-], not . or ..).", name);
         return Uri.EscapeDataString(id);
     }
+
+    // The routes of one session or one message, with the id escaped.
+    private static string SessionRoute(string id, string name, string tail = "") => "api/v1/sessions/" + Segment(id, name) + tail;
+
+    private static string MessageRoute(string id, string name, string tail = "") => "api/v1/messages/" + Segment(id, name) + tail;
 
     private static ByteArrayContent Body<T>(T value, JsonTypeInfo<T> type) => Body(JsonSerializer.SerializeToUtf8Bytes(value, type));
 
@@ -103,6 +113,11 @@ public sealed partial class ParleyClient
         if (!response.IsSuccessStatusCode) throw await ProblemBody.ReadAsync(response, cancellationToken).ConfigureAwait(false);
         return (await ReadAsync(response, type, cancellationToken).ConfigureAwait(false), response.StatusCode);
     }
+
+    /// <summary>Posts <paramref name="value"/> as JSON, in this client's tenant, and reads the answer.</summary>
+    private Task<(TOut Body, HttpStatusCode Status)> PostAsync<TIn, TOut>(string path, TIn value, JsonTypeInfo<TIn> body, JsonTypeInfo<TOut> answer,
+        CancellationToken cancellationToken) =>
+        CallAsync(HttpMethod.Post, path, Scoped(), Body(value, body), answer, cancellationToken);
 
     /// <summary>As <see cref="CallAsync"/>, but a 404 from Parley is null (the reads that answer null for an unknown id).</summary>
     private async Task<T?> FindAsync<T>(string path, QueryString? query, JsonTypeInfo<T> type, CancellationToken cancellationToken) where T : class
