@@ -14,7 +14,7 @@ namespace Parley.Tests;
 public sealed class PackageFeed : IAsyncLifetime
 {
     /// <summary>The packages <c>dotnet pack</c> makes, and only those: tests, the test child and benchmarks are not packable.</summary>
-    public static readonly IReadOnlyList<string> PackageIds = ["Parley", "Parley.AspNetCore", "Parley.MySql", "Parley.PostgreSql", "Parley.Tool"];
+    public static readonly IReadOnlyList<string> PackageIds = ["Parley", "Parley.AspNetCore", "Parley.Client", "Parley.MySql", "Parley.PostgreSql", "Parley.Tool"];
 
     /// <summary>The id of the <c>parley</c> .NET tool.</summary>
     public const string ToolId = "Parley.Tool";

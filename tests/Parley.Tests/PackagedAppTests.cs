@@ -9,13 +9,15 @@ namespace Parley.Tests;
 /// <summary>A fresh ASP.NET Core app, written here and built by the SDK against the packed packages from the local feed
 /// (not the projects, so only Parley's public API is there to use): it calls <c>AddParley</c> + <c>MapParley("/parley")</c>
 /// and serves the API under the prefix beside its own route, and it drives migrate, verify, check, backup and restore
-/// through the public admin API.</summary>
+/// through the public admin API. The same app, run as a client (the Parley.Client package), calls the served API under
+/// its prefix.</summary>
 [Collection(PackageFeedUsers.Name)]
 public class PackagedAppTests(PackageFeed feed, ITestOutputHelper output)
 {
     private const string Program = """
         using Parley;
         using Parley.AspNetCore;
+        using Parley.Client;
 
         if (args is ["admin", var db, var copy, var backup])
         {
@@ -29,6 +31,20 @@ public class PackagedAppTests(PackageFeed feed, ITestOutputHelper output)
             var restored = await LedgerAdmin.For(new LedgerOptions { Database = copy }).RestoreAsync(saved.File);
             var drift = await schema.VerifyAsync();
             Console.WriteLine($"migrated {migrated.To} head {LedgerSchema.Head} drift {drift.Count} check {check.Count} backed-up {saved.Tables!["parley_messages"].Rows} restored {restored.Tables["parley_messages"].Rows} findings {restored.Findings.Count}");
+            return 0;
+        }
+
+        if (args is ["client", var server])
+        {
+            var services = new ServiceCollection();
+            services.AddParleyClient(new Uri(server), null);
+            await using var provider = services.BuildServiceProvider();
+            var parley = provider.GetRequiredService<ParleyClient>();
+            var created = await parley.CreateSessionAsync(new NewSession { Id = "client-1" });
+            var again = await parley.CreateSessionAsync(new NewSession { Id = "client-1" });
+            var logged = await parley.LogMessageAsync("client-1", new NewMessage { SenderType = SenderType.User, Content = "from the client" });
+            var read = await parley.GetMessageAsync(logged.Message.Id);
+            Console.WriteLine($"created {created.Created} again {again.Created} logged {logged.Message.Status} events {read!.Events!.Count} missing {await parley.GetSessionAsync("nope") is null}");
             return 0;
         }
 
@@ -56,6 +72,7 @@ public class PackagedAppTests(PackageFeed feed, ITestOutputHelper output)
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Parley.AspNetCore" Version="{feed.Version}" />
+                <PackageReference Include="Parley.Client" Version="{feed.Version}" />
               </ItemGroup>
             </Project>
             """);
@@ -83,7 +100,8 @@ public class PackagedAppTests(PackageFeed feed, ITestOutputHelper output)
             }
             while (line is not null && !line.StartsWith("listening ", StringComparison.Ordinal));
             Assert.True(line is not null, "the app ended before it listened: " + (app.HasExited ? await errors : ""));
-            using var http = new HttpClient { BaseAddress = new Uri(line!["listening ".Length..].Split(' ')[0]), Timeout = TimeSpan.FromSeconds(30) };
+            var address = line!["listening ".Length..].Split(' ')[0];
+            using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
 
             var created = await http.PostAsync("/parley/api/v1/sessions", Json("""{"id":"support-7","kind":"live_agent"}"""));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -93,6 +111,9 @@ public class PackagedAppTests(PackageFeed feed, ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/parley/health/ready")).StatusCode);
             Assert.Equal("the host's page", await http.GetStringAsync("/"));
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/sessions")).StatusCode);
+
+            var (client, _) = await DotnetProcess.CheckedAsync(DotnetProcess.Host, dir, TimeSpan.FromMinutes(2), dll, "client", address.TrimEnd('/') + "/parley");
+            Assert.Equal("created True again False logged Delivered events 1 missing True", client.Trim());
         }
         finally
         {
