@@ -15,7 +15,8 @@ public class ClientTests
     [MemberData(nameof(TestDatabases.All), MemberType = typeof(TestDatabases))]
     public async Task every_call_answers_as_the_ledger_does(string engine)
     {
-        await using var s = await ServerFixture.StartAsync(engine);
+        // Through the contract proxy: what the client sends and what it is answered are both as the OpenAPI document says.
+        await using var s = await ServerFixture.StartThroughContractAsync(engine);
         var parley = new ParleyClient(s.Http);
 
         // Sessions: 201, then 200 with the stored session unchanged.
