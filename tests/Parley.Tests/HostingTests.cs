@@ -30,9 +30,11 @@ public class HostingTests
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Parley:Database"] = "sqlite:" + db, ["Parley:MaintainEvery"] = "01:00:00" });
         builder.Services.AddParley();
+        builder.Services.AddOpenApi();
         await using var app = builder.Build();
         app.MapGet("/hello", () => "the host's own route");
         app.MapParley("/parley");
+        app.MapOpenApi("/host/openapi.json");
         app.MapHealthChecks("/healthz");
         Assert.False(File.Exists(db));
         await app.StartAsync();
@@ -56,6 +58,13 @@ public class HostingTests
             Assert.Equal("application/problem+json", form.Content.Headers.ContentType?.MediaType);
             Assert.Equal("the host's own route", await http.GetStringAsync("/hello"));
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/sessions")).StatusCode);
+
+            // Parley's own document, for the prefix; the host's generated one leaves Parley's routes to it.
+            var document = JsonNode.Parse(await http.GetStringAsync("/parley/openapi/v1.json"))!;
+            Assert.Equal("/parley", (string?)document["servers"]![0]!["url"]);
+            Assert.NotNull(document["paths"]!["/api/v1/sessions"]!["post"]);
+            var hosts = JsonNode.Parse(await http.GetStringAsync("/host/openapi.json"))!["paths"]!.AsObject();
+            Assert.Equal(["/hello"], hosts.Select(p => p.Key));
 
             // The ledger in the container is the one the routes wrote through.
             var ledger = app.Services.GetRequiredService<Ledger>();
