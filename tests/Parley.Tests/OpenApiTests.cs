@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Parley.Tests;
@@ -11,30 +10,16 @@ public class OpenApiTests : IAsyncLifetime
     public async Task InitializeAsync() => _s = await ServerFixture.StartAsync();
     public async Task DisposeAsync() => await _s.DisposeAsync();
 
-    private static async Task<(int Exit, string Output)> Run(string file, string workingDirectory, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, output);
-    }
-
     [Fact]
     public async Task the_openapi_document_is_valid_and_describes_every_route()
     {
-        var tools = Path.Combine(ChildProcess.RepoRoot, "tests/openapi");
-        if (!Directory.Exists(Path.Combine(tools, "node_modules")))
-        {
-            var (npm, log) = await Run("npm", tools, "ci", "--no-audit", "--no-fund");
-            Assert.True(npm == 0, $"npm ci in tests/openapi failed (Node.js and npm are needed):\n{log}");
-        }
+        await Contract.EnsureToolsAsync();
+        var tools = Contract.Tools;
         var file = Path.Combine(_s.Directory, "openapi.json");
         var json = await _s.Http.GetStringAsync("/openapi/v1.json");
         await File.WriteAllTextAsync(file, json);
-        var (exit, output) = await Run("node", tools, "validate.mjs", file);
-        Assert.True(exit == 0, output);
+        var (exit, output, error) = await DotnetProcess.RunAsync("node", tools, TimeSpan.FromMinutes(2), "validate.mjs", file);
+        Assert.True(exit == 0, output + error);
 
         var doc = System.Text.Json.Nodes.JsonNode.Parse(json)!;
         // The document and the server name the same routes: every route the app maps is described, and nothing else.
