@@ -15,6 +15,13 @@ internal sealed class MySqlFlavor : SqlFlavor
 
     protected override string FacetConflict => "ON DUPLICATE KEY UPDATE n = n + VALUES(n)";
 
+    protected override string AddOnConflict(string table, string keys, IReadOnlyList<string> sums, string? max) =>
+        "ON DUPLICATE KEY UPDATE " + string.Join(", ", sums.Select(c => $"{c} = {c} + VALUES({c})")) +
+        (max is null ? "" : $", {max} = GREATEST({max}, VALUES({max}))");
+
+    public override string InsertOrKeep(string table, string columns, string values, string keys) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON DUPLICATE KEY UPDATE {keys.Split(',')[0].Trim()} = {keys.Split(',')[0].Trim()}";
+
     public override string NullSafeEquals(string left, string right) => $"{left} <=> {right}";
 
     protected override object Time(DateTimeOffset value) => value.UtcDateTime;

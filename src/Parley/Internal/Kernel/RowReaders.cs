@@ -39,7 +39,7 @@ internal static class RowReaders
 
     public static long Long(DbDataReader r, int i) => r.GetInt64(i);
 
-    private static DateTimeOffset Time(object value) => value switch
+    public static DateTimeOffset Time(object value) => value switch
     {
         string s => Timestamps.Parse(s),
         DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : d, DateTimeKind.Utc)),

@@ -48,6 +48,30 @@ internal abstract class SqlFlavor
     /// exists adds its <c>n</c> to the stored count.</summary>
     protected abstract string FacetConflict { get; }
 
+    /// <summary>An insert of <paramref name="rows"/> rows into a rollup table (docs/analytics.md) where a row whose key
+    /// exists adds its <paramref name="sums"/> to the stored ones and keeps the greater <paramref name="max"/>: the key
+    /// columns, then the sums, then any max, as <c>@p0</c>, <c>@p1</c> … row after row.</summary>
+    public string AddRows(string table, IReadOnlyList<string> keys, IReadOnlyList<string> sums, string? max, int rows)
+    {
+        var width = keys.Count + sums.Count + (max is null ? 0 : 1);
+        var columns = string.Join(", ", [.. keys, .. sums, .. (max is null ? Array.Empty<string>() : [max])]);
+        return $"INSERT INTO {table} ({columns}) VALUES " +
+            string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@p{r * width + c}"))) + ")")) +
+            " " + AddOnConflict(table, string.Join(", ", keys), sums, max);
+    }
+
+    /// <summary>What follows the rows of <see cref="AddRows"/>.</summary>
+    protected virtual string AddOnConflict(string table, string keys, IReadOnlyList<string> sums, string? max) =>
+        $"ON CONFLICT ({keys}) DO UPDATE SET " + string.Join(", ", sums.Select(c => $"{c} = {table}.{c} + excluded.{c}")) +
+        (max is null ? "" : $", {max} = {Greatest}({table}.{max}, excluded.{max})");
+
+    /// <summary>The two-argument maximum (SQLite: <c>MAX</c>).</summary>
+    protected virtual string Greatest => "GREATEST";
+
+    /// <summary>An insert that does nothing when the key exists.</summary>
+    public virtual string InsertOrKeep(string table, string columns, string values, string keys) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keys}) DO NOTHING";
+
     /// <summary>Whether commands are prepared explicitly (server engines prepare on their own).</summary>
     public virtual bool PrepareCommands => false;
 

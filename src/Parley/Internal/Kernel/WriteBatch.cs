@@ -44,6 +44,9 @@ internal sealed class WriteBatch
     /// <c>parked</c>): counted once it commits (Telemetry).</summary>
     public IReadOnlyDictionary<string, long> Outcomes => _outcomes;
 
+    /// <summary>The rollups this transaction moved (docs/analytics.md).</summary>
+    public Analytics.StatsDeltas Stats { get; } = new();
+
     public void CountReport(string outcome) => _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
 
     public void Publish(Func<LedgerChange> change)
@@ -58,6 +61,7 @@ internal sealed class WriteBatch
         _facets.Clear();
         _changes.Clear();
         _outcomes.Clear();
+        Stats.Reset();
         Now = Timestamps.Now(Clock);
     }
 
@@ -165,6 +169,7 @@ internal sealed class WriteBatch
             if (delta != 0) deltas.Add(new FacetDelta(tenantKey, session, facet, value, delta));
         }
         if (deltas.Count > 0) Store.Sessions.AddFacets(deltas);
+        Stats.Flush(Store.Stats);
     }
 }
 

@@ -42,6 +42,7 @@ internal abstract class WriteStore : IDisposable
     public abstract IRetentionWrites Retention { get; }
     public abstract IKeyWrites Keys { get; }
     public abstract ISystemEventWrites SystemEvents { get; }
+    public abstract Analytics.IStatsWrites Stats { get; }
 
     /// <summary>A setting of the writer's own connection (diagnostics and tests).</summary>
     public abstract object? ReadSetting(string name);

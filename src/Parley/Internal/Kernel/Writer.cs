@@ -266,6 +266,7 @@ internal sealed partial class Writer : IAsyncDisposable
             } while (joinQueued && TakeQueued(ops));
             _batch.Flush();
             _store.Commit();
+            _batch.Stats.Committed();
         }
         catch
         {

@@ -88,6 +88,7 @@ internal sealed class LogMessagesOp(string? scope, string sessionId, IReadOnlyLi
             // The initial status is a report at created_at, applied before the insert so the row is written once.
             var initialOutcome = planned.Initial is { } initial ? ApplyInitial(m, initial) : default;
             store.Messages.InsertMessage(m);
+            batch.Stats.Add(store.Stats, m, 1);
             if (planned.Initial is { } report)
             {
                 store.Reports.InsertEvent(EventOf(m, report, initialOutcome, batch.Now));

@@ -16,12 +16,14 @@ internal static class ReportApplier
     public static ReportOutcome Apply(WriteBatch batch, MessageRow message, SessionState session, ValidReport report)
     {
         var store = batch.Store;
+        var prior = message.Delivery;
         if (store.Reports.EventExists(message.TenantKey, message.Id, report.Status, report.At, report.ErrorCode))
         {
             if (StatusRules.ApplyDuplicateError(ref message.Delivery, new Report(report.Status, report.At, report.ErrorCode, report.ErrorMessage)))
             {
                 message.UpdatedAt = batch.Now;
                 store.Messages.UpdateDelivery(message);
+                batch.Stats.Change(store.Stats, message, prior);
             }
             batch.CountReport("duplicate");
             return ReportOutcome.Duplicate;
@@ -49,6 +51,7 @@ internal static class ReportApplier
         if (newProviderId is not null) message.ProviderMessageId = newProviderId;
         message.UpdatedAt = batch.Now;
         store.Messages.UpdateDelivery(message);
+        batch.Stats.Change(store.Stats, message, prior);
         store.Reports.InsertEvent(new EventRow
         {
             MessageId = message.Id,

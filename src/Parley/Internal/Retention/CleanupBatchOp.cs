@@ -18,6 +18,7 @@ internal sealed class CleanupBatchOp(DateTimeOffset cutoff, int limit) : WriteOp
             var session = batch.RequireSession(m.TenantKey, m.SessionId);
             touched[(m.TenantKey, m.SessionId)] = session;
             batch.Store.Retention.DeleteMessage(m.TenantKey, m.Id);
+            batch.Stats.Add(batch.Store.Stats, m, -1);
             var row = session.Row;
             row.MessageCount--;
             var reader = Readers.ReaderOf(m.SenderType);

@@ -62,7 +62,7 @@ internal abstract class AdoSchemaEngine(SqlFlavor flavor) : ISchemaEngine
         switch (step)
         {
             case SqlStep s: Exec(s.Sql); break;
-            case DataStepRun d: d.Step.Run(new MigrationContext(Work, Engine)); break;
+            case DataStepRun d: d.Step.Run(new MigrationContext(Work, Engine, flavor)); break;
             default: throw new NotSupportedException(step.GetType().Name);
         }
     }

@@ -128,10 +128,13 @@ internal sealed record DataStep(string Name, int Version, Action<MigrationContex
 }
 
 /// <summary>What a data step gets: the connection inside the migration's transaction.</summary>
-internal sealed class MigrationContext(System.Data.Common.DbConnection connection, string engine)
+internal sealed class MigrationContext(System.Data.Common.DbConnection connection, string engine, Kernel.SqlFlavor flavor)
 {
     public System.Data.Common.DbConnection Connection { get; } = connection;
     public string Engine { get; } = engine;
+
+    /// <summary>How the engine binds Parley's values (times, flags).</summary>
+    public Kernel.SqlFlavor Flavor { get; } = flavor;
 
     public int Execute(string sql, params (string Name, object? Value)[] args)
     {

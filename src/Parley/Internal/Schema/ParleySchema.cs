@@ -14,6 +14,7 @@ internal static class ParleySchema
         list.Add(V2UpdatedAtTriggers(SchemaState.At(list, 1)));
         list.Add(V3ApiKeys(SchemaState.At(list, 2)));
         list.Add(V4TenantNamespaces(SchemaState.At(list, 3)));
+        list.Add(V5Analytics(SchemaState.At(list, 4)));
         return list;
     }
 
@@ -105,6 +106,39 @@ internal static class ParleySchema
             new CreateUpdatedAtTrigger(sessionsTrigger),
             new CreateUpdatedAtTrigger(messagesTrigger),
         ], v3);
+    }
+
+    /// <summary>v5: the analytics rollups (docs/analytics.md), kept in each write's own transaction: counts by cell,
+    /// tenant, channel, template and current status; latency histograms; error codes; and the templates each tenant's
+    /// figures name on their own. The upgrade builds them from the messages already stored, a day at a time.</summary>
+    private static Migration V5Analytics(SchemaState v4)
+    {
+        ColumnDef[] Dims() =>
+        [
+            Req("tenant_key", ColumnType.Text, 128),
+            Req("grain", ColumnType.Integer),
+            Req("cell", ColumnType.Integer),
+            Req("channel", ColumnType.Text, 32),
+            Req("template", ColumnType.Text, 128),
+        ];
+        var counts = new TableDef("parley_stats_counts", [.. Dims(), Req("status", ColumnType.Text, 16), Req("n", ColumnType.Integer)],
+            ["tenant_key", "grain", "cell", "channel", "template", "status"], []);
+        // A histogram is a few rows of 32 buckets each (b0 … b31, from bucket block × 32).
+        var latency = new TableDef("parley_stats_latency",
+            [.. Dims(), Req("kind", ColumnType.Text, 24), Req("block", ColumnType.Integer), .. Enumerable.Range(0, 32).Select(i => Req($"b{i}", ColumnType.Integer))],
+            ["tenant_key", "grain", "cell", "channel", "template", "kind", "block"], []);
+        var errors = new TableDef("parley_stats_errors", [.. Dims(), Req("error_code", ColumnType.Text, 128), Req("n", ColumnType.Integer), Req("last_at", ColumnType.Integer)],
+            ["tenant_key", "grain", "cell", "channel", "template", "error_code"], []);
+        var templates = new TableDef("parley_stats_templates", [Req("tenant_key", ColumnType.Text, 128), Req("template", ColumnType.Text, 128)],
+            ["tenant_key", "template"], []);
+        return Migration.Reversible(5, "analytics rollups",
+        [
+            new CreateTable(counts),
+            new CreateTable(latency),
+            new CreateTable(errors),
+            new CreateTable(templates),
+            new DataStep("rollups from stored messages", 1, ctx => Analytics.StatsRecount.Rebuild(ctx.Connection, ctx.Flavor), Undo: _ => { }),
+        ], v4);
     }
 
     private static Migration V1Core()

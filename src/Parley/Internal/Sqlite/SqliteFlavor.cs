@@ -16,6 +16,8 @@ internal sealed class SqliteFlavor : SqlFlavor
 
     protected override string FacetConflict => "ON CONFLICT (session_id, tenant_key, facet, value) DO UPDATE SET n = parley_session_facets.n + excluded.n";
 
+    protected override string Greatest => "MAX";
+
     public override string NullSafeEquals(string left, string right) => $"{left} IS {right}";
 
     protected override object Time(DateTimeOffset value) => Timestamps.ToText(value);

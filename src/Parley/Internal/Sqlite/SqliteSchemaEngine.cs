@@ -141,7 +141,7 @@ internal sealed class SqliteSchemaEngine(string? path, TimeSpan lockTimeout) : I
         {
             case SqlStep s: Exec(s.Sql); break;
             case RebuildStep r: Rebuild(r); break;
-            case DataStepRun d: d.Step.Run(new MigrationContext(Conn, Engine)); break;
+            case DataStepRun d: d.Step.Run(new MigrationContext(Conn, Engine, SqliteFlavor.Instance)); break;
             default: throw new NotSupportedException(step.GetType().Name);
         }
     }

@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Parley.Tests;
+
+/// <summary>docs/analytics.md: the rollups kept in each write's transaction answer what a brute-force recount of the
+/// messages gives — counts exactly, percentiles within the stated relative error of the nearest-rank value — for
+/// random messages with random reports in random arrival orders (late earlier reports, an implied delivery replaced
+/// by a real one, cancels, failures after delivery), then after cleanup and a session's delete; on every engine.</summary>
+public abstract class AnalyticsTests(string engine)
+{
+    internal static readonly DateTimeOffset T0 = new(2026, 10, 20, 0, 0, 0, TimeSpan.Zero);
+    private static readonly string[] Channels = ["sms", "email", "whatsapp"];
+    private static readonly string?[] Templates = ["welcome", "otp", "receipt", "promo", null];
+    private static readonly MessageStatus[] Reportable = [MessageStatus.Sending, MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Failed];
+
+    [Fact]
+    public async Task rollups_answer_what_a_recount_of_the_messages_gives()
+    {
+        var clock = new FakeTimeProvider(T0.AddDays(12));
+        await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
+        var rng = new Random(20261202);
+        var sessions = new List<(string Id, string? Tenant)>();
+        foreach (var tenant in (string?[])[null, "acme", "globex"])
+        {
+            for (var i = 0; i < 3; i++)
+                sessions.Add(((await t.Ledger.CreateSessionAsync(new NewSession { Tenant = tenant })).Session.Id, tenant));
+        }
+
+        var ids = new List<(string Id, string? Tenant)>();
+        for (var i = 0; i < 360; i++)
+        {
+            var (session, tenant) = sessions[rng.Next(sessions.Count)];
+            var logged = await t.Ledger.LogMessageAsync(session, new NewMessage
+            {
+                SenderType = SenderType.System,
+                Channel = Channels[rng.Next(Channels.Length)],
+                Template = Templates[rng.Next(Templates.Length)],
+                Content = "x",
+                Status = rng.Next(3) == 0 ? MessageStatus.Sent : null,
+                CreatedAt = T0.AddMinutes(rng.Next(0, 10 * 1440)).AddMilliseconds(rng.Next(1000)),
+            });
+            ids.Add((logged.Message.Id, tenant));
+        }
+
+        // Reports for random messages, in one random order across all of them, alone and in batches.
+        var reports = new List<KeyedStatusReport>();
+        foreach (var (id, _) in ids)
+        {
+            var created = (await t.Ledger.GetMessageAsync(id))!.CreatedAt;
+            var n = rng.Next(0, 6);
+            for (var k = 0; k < n; k++)
+            {
+                var status = rng.Next(12) == 0 ? MessageStatus.Cancelled : Reportable[rng.Next(Reportable.Length)];
+                // Times out of order: a later report may carry an earlier time (rule 3).
+                var at = created.AddMilliseconds(rng.Next(0, 4) == 0 ? rng.Next(0, 3) : rng.Next(1, 3_600_000));
+                reports.Add(new KeyedStatusReport
+                {
+                    MessageId = id,
+                    Report = new StatusReport { Status = status, At = at, ErrorCode = status == MessageStatus.Failed ? $"E{rng.Next(4)}" : null },
+                });
+            }
+        }
+        reports = [.. reports.OrderBy(_ => rng.Next())];
+        for (var i = 0; i < reports.Count;)
+        {
+            if (rng.Next(2) == 0)
+            {
+                try
+                {
+                    await t.Ledger.ReportStatusAsync(reports[i].MessageId!, reports[i].Report);
+                }
+                catch (ParleyConflictException)
+                {
+                    // A cancel of a message that already left: refused, nothing changed.
+                }
+                i++;
+            }
+            else
+            {
+                var batch = reports.Skip(i).Take(rng.Next(1, 40)).ToList();
+                await t.Ledger.ReportStatusesAsync(batch);
+                i += batch.Count;
+            }
+        }
+
+        await AssertMatchesAsync(t.Ledger, ids, clock, rng, errorsExact: true);
+
+        // Retention and a session's delete take messages out.
+        var cleaned = await t.Ledger.CleanupAsync(T0.AddDays(2));
+        Assert.True(cleaned > 0);
+        var gone = sessions[4].Id;
+        Assert.True(await t.Ledger.ForTenant(sessions[4].Tenant).DeleteSessionAsync(gone));
+        await AssertMatchesAsync(t.Ledger, ids, clock, rng, errorsExact: false);
+    }
+
+    /// <summary>Every tenant's view and the unconfined view, over several windows and filters, against a recount.</summary>
+    private static async Task AssertMatchesAsync(Ledger ledger, List<(string Id, string? Tenant)> ids, TimeProvider clock, Random rng, bool errorsExact)
+    {
+        var all = new List<(Message M, string? Tenant)>();
+        foreach (var (id, tenant) in ids)
+        {
+            if (await ledger.ForTenant(tenant).GetMessageAsync(id) is { } m) all.Add((m, tenant));
+        }
+        var queries = new List<StatsQuery>
+        {
+            new() { Days = 30 },
+            new() { Days = 5, TimeZone = "Asia/Kathmandu" },
+            new() { Days = 9, TimeZone = "America/St_Johns", Channel = "sms" },
+            new() { Days = 400, Template = "otp" },
+        };
+        for (var i = 0; i < 6; i++)
+        {
+            var since = T0.AddMinutes(15 * rng.Next(0, 4 * 24 * 5));
+            queries.Add(new StatsQuery
+            {
+                Since = since,
+                Until = since.AddMinutes(15 * rng.Next(1, 4 * 24 * 6)),
+                Channel = rng.Next(3) == 0 ? Channels[rng.Next(Channels.Length)] : null,
+                Template = rng.Next(3) == 0 ? Templates[rng.Next(Templates.Length - 1)] : null,
+            });
+        }
+        foreach (var tenant in (string?[])[null, "acme", "globex", "*"])
+        {
+            var view = tenant == "*" ? ledger : ledger.ForTenant(tenant);
+            var mine = all.Where(x => tenant == "*" || x.Tenant == tenant).Select(x => x.M).ToList();
+            foreach (var q in queries)
+            {
+                var answer = await view.GetStatsAsync(q);
+                var inWindow = mine.Where(m => m.CreatedAt >= answer.Since && m.CreatedAt < answer.Until).ToList();
+                var what = $"tenant {tenant}, query {q}";
+                AssertFigures(Filter(inWindow, q.Channel, q.Template), answer.Overall, what + ", overall");
+                foreach (var c in answer.ByChannel) AssertFigures(Filter(inWindow, c.Channel, q.Template), c.Stats, $"{what}, channel {c.Channel}");
+                Assert.Equal(Filter(inWindow, q.Channel, q.Template).Select(m => m.Channel).Distinct().Order(StringComparer.Ordinal), answer.ByChannel.Select(c => c.Channel));
+                foreach (var tp in answer.ByTemplate)
+                    AssertFigures(Filter(inWindow, q.Channel, tp.Template ?? "").Where(m => m.Template == tp.Template).ToList(), tp.Stats, $"{what}, template {tp.Template}");
+                Assert.Equal(Filter(inWindow, q.Channel, q.Template).Select(m => m.Template).Distinct().Count(), answer.ByTemplate.Count);
+
+                var daily = await view.GetDailyStatsAsync(q);
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(q.TimeZone);
+                var byDay = Filter(inWindow, q.Channel, q.Template).GroupBy(m => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(m.CreatedAt, zone).DateTime))
+                    .ToDictionary(g => g.Key, g => g.ToList());
+                Assert.Equal(daily.Days.Select(d => d.Date).Order(), daily.Days.Select(d => d.Date));
+                Assert.All(byDay.Keys, d => Assert.Contains(d, daily.Days.Select(x => x.Date)));
+                foreach (var day in daily.Days)
+                {
+                    var expected = byDay.GetValueOrDefault(day.Date) ?? [];
+                    Assert.True(expected.Count == day.Messages, $"{what}, {day.Date}: {day.Messages} counted, {expected.Count} stored");
+                    foreach (var s in Enum.GetValues<MessageStatus>()) Assert.Equal(expected.Count(m => m.Status == s), day.StatusCounts[s]);
+                }
+
+                var errors = await view.GetErrorStatsAsync(q);
+                var failed = Filter(inWindow, q.Channel, q.Template).Where(m => m.ErrorCode is not null).GroupBy(m => m.ErrorCode!).ToDictionary(g => g.Key, g => g.ToList());
+                Assert.Equal(failed.Keys.Order(StringComparer.Ordinal), errors.Select(e => e.ErrorCode).Order(StringComparer.Ordinal));
+                foreach (var e in errors)
+                {
+                    Assert.Equal(failed[e.ErrorCode].Count, e.Count);
+                    // last_at only grows (docs/analytics.md, "Error codes"): at least the latest failure that still
+                    // carries the code, at most the latest ever reported with it (while no message was removed).
+                    var latest = failed[e.ErrorCode].Max(LatestFailure);
+                    Assert.True(e.LastAt >= latest, $"{what}, {e.ErrorCode}: last_at {e.LastAt} before {latest}");
+                    if (errorsExact)
+                    {
+                        var ever = Filter(inWindow, q.Channel, q.Template).SelectMany(m => m.Events!)
+                            .Where(x => x.Status == MessageStatus.Failed && x.ErrorCode == e.ErrorCode).Max(x => x.OccurredAt);
+                        Assert.True(e.LastAt <= ever, $"{what}, {e.ErrorCode}: last_at {e.LastAt} after {ever}");
+                    }
+                }
+            }
+        }
+        _ = clock;
+    }
+
+    private static DateTimeOffset LatestFailure(Message m) =>
+        m.Events!.Where(e => e.Status == MessageStatus.Failed).OrderBy(e => e.OccurredAt).ThenBy(e => e.ErrorCode, StringComparer.Ordinal)
+            .ThenBy(e => e.ErrorMessage, StringComparer.Ordinal).Last().OccurredAt;
+
+    private static List<Message> Filter(List<Message> messages, string? channel, string? template) =>
+        [.. messages.Where(m => (channel is null || m.Channel == channel) && (template is null || (m.Template ?? "") == template))];
+
+    /// <summary>Counts exactly; rates from them; each percentile within the relative error of the nearest-rank value.</summary>
+    internal static void AssertFigures(List<Message> messages, MessageStats stats, string what)
+    {
+        Assert.True(messages.Count == stats.Messages, $"{what}: {stats.Messages} counted, {messages.Count} stored");
+        foreach (var s in Enum.GetValues<MessageStatus>()) Assert.True(messages.Count(m => m.Status == s) == stats.StatusCounts[s], $"{what}: {s}");
+        long N(MessageStatus s) => messages.Count(m => m.Status == s);
+        var outcomes = N(MessageStatus.Sent) + N(MessageStatus.Delivered) + N(MessageStatus.Read) + N(MessageStatus.Failed);
+        Assert.Equal(outcomes == 0 ? null : (N(MessageStatus.Delivered) + N(MessageStatus.Read)) / (double)outcomes, stats.DeliveryRate);
+        Assert.Equal(outcomes == 0 ? null : N(MessageStatus.Failed) / (double)outcomes, stats.FailureRate);
+        var reached = N(MessageStatus.Delivered) + N(MessageStatus.Read);
+        Assert.Equal(reached == 0 ? null : N(MessageStatus.Read) / (double)reached, stats.ReadRate);
+
+        // A latency counts only when both of its times came from reports of those statuses.
+        var s2d = messages.Where(m => m.Events!.Any(e => e.Status == MessageStatus.Sent) && m.DeliveredAt is not null && !m.DeliveredImplied)
+            .Select(m => Math.Max(0, (m.DeliveredAt!.Value - m.SentAt!.Value).TotalMilliseconds)).ToList();
+        var d2r = messages.Where(m => m.DeliveredAt is not null && !m.DeliveredImplied && m.ReadAt is not null)
+            .Select(m => Math.Max(0, (m.ReadAt!.Value - m.DeliveredAt!.Value).TotalMilliseconds)).ToList();
+        AssertLatency(s2d, stats.SentToDelivered, what + ", sent_to_delivered");
+        AssertLatency(d2r, stats.DeliveredToRead, what + ", delivered_to_read");
+    }
+
+    internal static void AssertLatency(List<double> values, LatencyStats stats, string what)
+    {
+        Assert.True(values.Count == stats.Count, $"{what}: {stats.Count} counted, {values.Count} stored");
+        values.Sort();
+        foreach (var (q, got) in new[] { (0.5, stats.P50), (0.9, stats.P90), (0.99, stats.P99) })
+        {
+            if (values.Count == 0)
+            {
+                Assert.Null(got);
+                continue;
+            }
+            var exact = values[(int)Math.Max(0, Math.Ceiling(q * values.Count) - 1)];
+            Assert.True(got is { } v && Math.Abs(v - exact) <= 0.01 * exact + 1e-9, $"{what} p{q * 100}: {got} for {exact}");
+        }
+    }
+}
+
+[Trait("Engine", "sqlite")]
+public sealed class AnalyticsTestsOnSqlite() : AnalyticsTests(TestDatabases.Sqlite);
+
+[Trait("Engine", "postgres")]
+public sealed class AnalyticsTestsOnPostgres() : AnalyticsTests(TestDatabases.Postgres);
+
+[Trait("Engine", "mysql")]
+public sealed class AnalyticsTestsOnMySql() : AnalyticsTests(TestDatabases.MySql);
