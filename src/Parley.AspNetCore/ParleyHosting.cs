@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Parley.AspNetCore.Analytics;
 using Parley.AspNetCore.Events;
 using Parley.AspNetCore.Hosting;
 using Parley.AspNetCore.Http;
@@ -104,6 +105,7 @@ public static class ParleyEndpointExtensions
         routes.MapSessions();
         routes.MapMessages();
         routes.MapEvents();
+        routes.MapStats();
         routes.MapSystem();
         group.MapHealth(metrics);
         // Parley's own document describes these routes (Http/openapi.json); a host's generated document would not

@@ -35,6 +35,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(DbCommands.Build());
         root.Subcommands.Add(SessionsCommands.Build());
+        root.Subcommands.Add(StatsCommand.Build());
         root.Subcommands.Add(KeysCommands.Build());
         foreach (var command in BackupCommands.Build()) root.Subcommands.Add(command);
 

@@ -19,18 +19,79 @@ public abstract class AnalyticsTests(string engine)
         var clock = new FakeTimeProvider(T0.AddDays(12));
         await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
         var rng = new Random(20261202);
+        var (sessions, ids) = await SeedAsync(t.Ledger, rng, 360);
+        await AssertMatchesAsync(t.Ledger, ids, rng, errorsExact: true);
+
+        // Retention and a session's delete take messages out.
+        var cleaned = await t.Ledger.CleanupAsync(T0.AddDays(2));
+        Assert.True(cleaned > 0);
+        Assert.True(await t.Ledger.ForTenant(sessions[4].Tenant).DeleteSessionAsync(sessions[4].Id));
+        await AssertMatchesAsync(t.Ledger, ids, rng, errorsExact: false);
+        Assert.DoesNotContain(await t.Ledger.Admin.CheckAsync(), f => f.Area == "rollups");
+    }
+
+    [Fact]
+    public async Task a_database_from_before_the_rollups_gets_them_on_upgrade()
+    {
+        var clock = new FakeTimeProvider(T0.AddDays(12));
+        await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
+        var rng = new Random(5);
+        var (_, ids) = await SeedAsync(t.Ledger, rng, 150);
+        await t.Ledger.DisposeAsync();
+
+        var schema = LedgerSchema.For(new LedgerOptions { Database = t.Url });
+        await schema.RollbackAsync(4, allowDestructive: true);
+        Assert.Equal(4, (await schema.GetStatusAsync()).Version);
+        var change = await schema.MigrateAsync();
+        Assert.Equal([5], change.Versions);
+
+        await using var upgraded = await Ledger.OpenAsync(new LedgerOptions { Database = t.Url, TimeProvider = clock });
+        await AssertMatchesAsync(upgraded, ids, rng, errorsExact: true);
+        Assert.DoesNotContain(await upgraded.Admin.CheckAsync(), f => f.Area == "rollups");
+    }
+
+    [Fact]
+    public async Task check_finds_rollups_broken_by_hand_and_repair_rebuilds_them()
+    {
+        var clock = new FakeTimeProvider(T0.AddDays(12));
+        await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
+        var rng = new Random(9);
+        var (_, ids) = await SeedAsync(t.Ledger, rng, 120);
+        using (var raw = t.Raw())
+        {
+            TestDatabases.Exec(raw, "UPDATE parley_stats_counts SET n = n + 3 WHERE grain = 2 AND channel = 'sms'");
+            TestDatabases.Exec(raw, "DELETE FROM parley_stats_latency WHERE grain = 0");
+            TestDatabases.Exec(raw, "DELETE FROM parley_stats_errors WHERE grain = 3");
+        }
+        var found = await t.Ledger.Admin.CheckAsync();
+        var rollups = found.Where(f => f.Area == "rollups").ToList();
+        Assert.Equal(3, rollups.Count);
+        Assert.Contains(rollups, f => f.Message.StartsWith("parley_stats_counts: ", StringComparison.Ordinal) && f.Message.Contains("1440-minute cell", StringComparison.Ordinal));
+        Assert.Contains(rollups, f => f.Message.StartsWith("parley_stats_latency: ", StringComparison.Ordinal) && f.Message.Contains("15-minute cell", StringComparison.Ordinal));
+        Assert.All(rollups, f => Assert.True(f.Repairable));
+
+        var repaired = await t.Ledger.Admin.CheckAsync(repair: true);
+        Assert.All(repaired.Where(f => f.Area == "rollups"), f => Assert.True(f.Repaired));
+        Assert.Empty(await t.Ledger.Admin.CheckAsync());
+        await AssertMatchesAsync(t.Ledger, ids, rng, errorsExact: false);
+    }
+
+    /// <summary>Sessions in three tenants, random messages over ten days, and random reports for them in one random
+    /// order, alone and in batches.</summary>
+    private static async Task<(List<(string Id, string? Tenant)> Sessions, List<(string Id, string? Tenant)> Ids)> SeedAsync(Ledger ledger, Random rng, int count)
+    {
         var sessions = new List<(string Id, string? Tenant)>();
         foreach (var tenant in (string?[])[null, "acme", "globex"])
         {
             for (var i = 0; i < 3; i++)
-                sessions.Add(((await t.Ledger.CreateSessionAsync(new NewSession { Tenant = tenant })).Session.Id, tenant));
+                sessions.Add(((await ledger.CreateSessionAsync(new NewSession { Tenant = tenant })).Session.Id, tenant));
         }
 
         var ids = new List<(string Id, string? Tenant)>();
-        for (var i = 0; i < 360; i++)
+        for (var i = 0; i < count; i++)
         {
             var (session, tenant) = sessions[rng.Next(sessions.Count)];
-            var logged = await t.Ledger.LogMessageAsync(session, new NewMessage
+            var logged = await ledger.ForTenant(tenant).LogMessageAsync(session, new NewMessage
             {
                 SenderType = SenderType.System,
                 Channel = Channels[rng.Next(Channels.Length)],
@@ -42,32 +103,32 @@ public abstract class AnalyticsTests(string engine)
             ids.Add((logged.Message.Id, tenant));
         }
 
-        // Reports for random messages, in one random order across all of them, alone and in batches.
-        var reports = new List<KeyedStatusReport>();
-        foreach (var (id, _) in ids)
+        var reports = new List<(string? Tenant, KeyedStatusReport Report)>();
+        foreach (var (id, tenant) in ids)
         {
-            var created = (await t.Ledger.GetMessageAsync(id))!.CreatedAt;
+            var created = (await ledger.ForTenant(tenant).GetMessageAsync(id))!.CreatedAt;
             var n = rng.Next(0, 6);
             for (var k = 0; k < n; k++)
             {
                 var status = rng.Next(12) == 0 ? MessageStatus.Cancelled : Reportable[rng.Next(Reportable.Length)];
                 // Times out of order: a later report may carry an earlier time (rule 3).
                 var at = created.AddMilliseconds(rng.Next(0, 4) == 0 ? rng.Next(0, 3) : rng.Next(1, 3_600_000));
-                reports.Add(new KeyedStatusReport
+                reports.Add((tenant, new KeyedStatusReport
                 {
                     MessageId = id,
                     Report = new StatusReport { Status = status, At = at, ErrorCode = status == MessageStatus.Failed ? $"E{rng.Next(4)}" : null },
-                });
+                }));
             }
         }
         reports = [.. reports.OrderBy(_ => rng.Next())];
         for (var i = 0; i < reports.Count;)
         {
+            var view = ledger.ForTenant(reports[i].Tenant);
             if (rng.Next(2) == 0)
             {
                 try
                 {
-                    await t.Ledger.ReportStatusAsync(reports[i].MessageId!, reports[i].Report);
+                    await view.ReportStatusAsync(reports[i].Report.MessageId!, reports[i].Report.Report);
                 }
                 catch (ParleyConflictException)
                 {
@@ -77,24 +138,16 @@ public abstract class AnalyticsTests(string engine)
             }
             else
             {
-                var batch = reports.Skip(i).Take(rng.Next(1, 40)).ToList();
-                await t.Ledger.ReportStatusesAsync(batch);
+                var batch = reports.Skip(i).Take(rng.Next(1, 40)).TakeWhile(r => r.Tenant == reports[i].Tenant).Select(r => r.Report).ToList();
+                await view.ReportStatusesAsync(batch);
                 i += batch.Count;
             }
         }
-
-        await AssertMatchesAsync(t.Ledger, ids, clock, rng, errorsExact: true);
-
-        // Retention and a session's delete take messages out.
-        var cleaned = await t.Ledger.CleanupAsync(T0.AddDays(2));
-        Assert.True(cleaned > 0);
-        var gone = sessions[4].Id;
-        Assert.True(await t.Ledger.ForTenant(sessions[4].Tenant).DeleteSessionAsync(gone));
-        await AssertMatchesAsync(t.Ledger, ids, clock, rng, errorsExact: false);
+        return (sessions, ids);
     }
 
     /// <summary>Every tenant's view and the unconfined view, over several windows and filters, against a recount.</summary>
-    private static async Task AssertMatchesAsync(Ledger ledger, List<(string Id, string? Tenant)> ids, TimeProvider clock, Random rng, bool errorsExact)
+    private static async Task AssertMatchesAsync(Ledger ledger, List<(string Id, string? Tenant)> ids, Random rng, bool errorsExact)
     {
         var all = new List<(Message M, string? Tenant)>();
         foreach (var (id, tenant) in ids)
@@ -167,7 +220,6 @@ public abstract class AnalyticsTests(string engine)
                 }
             }
         }
-        _ = clock;
     }
 
     private static DateTimeOffset LatestFailure(Message m) =>

@@ -40,16 +40,17 @@ public class DbCommandTests : IDisposable
         Assert.Equal(Enumerable.Range(1, Head), history.Select(h => h.GetProperty("version").GetInt32()));
         Assert.All(history, h => Assert.Equal("applied", h.GetProperty("state").GetString()));
 
-        // v4 drops columns and v3 a table on the way down: destructive, so it needs consent.
-        (exit, _, stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "3");
+        // v5 drops the rollup tables, v4 columns and v3 a table on the way down: destructive, so it needs consent.
+        (exit, _, stderr) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "4");
         Assert.Equal(2, exit);
         Assert.Contains("drops table parley_api_keys", stderr);
         Assert.Contains("drops column parley_messages.tenant_key", stderr);
-        (exit, _, _) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "3", "--allow-destructive");
+        Assert.Contains("drops table parley_stats_counts", stderr);
+        (exit, _, _) = await ChildProcess.ParleyAsync("db", "rollback", "--db", _db.Url, "--steps", "4", "--allow-destructive");
         Assert.Equal(0, exit);
         Assert.Equal(0, _db.Scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' OR name = 'parley_api_keys'"));
         Assert.Equal(0, _db.Scalar("SELECT count(*) FROM pragma_table_info('parley_messages') WHERE name = 'tenant_key'"));
-        Assert.Equal(Head - 3, _db.Scalar("SELECT max(version) FROM parley_schema_history"));
+        Assert.Equal(Head - 4, _db.Scalar("SELECT max(version) FROM parley_schema_history"));
     }
 
     [Theory]

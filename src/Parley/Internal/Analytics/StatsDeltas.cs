@@ -142,7 +142,7 @@ internal sealed class StatsDeltas
                     }
                 }
             }
-            var changed = rows.Where(r => r.Value != 0).Select(r => (r.Key, r.Value)).ToList();
+            var changed = rows.Where(r => r.Value != 0).Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, KeyOrder<CountKey>.Instance).ToList();
             if (changed.Count > 0) store.AddCounts(changed);
         }
         if (_latency.Count > 0)
@@ -163,7 +163,7 @@ internal sealed class StatsDeltas
                     }
                 }
             }
-            var changed = rows.Where(r => r.Value.Any(v => v != 0)).Select(r => (r.Key, r.Value)).ToList();
+            var changed = rows.Where(r => r.Value.Any(v => v != 0)).Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, KeyOrder<LatencyKey>.Instance).ToList();
             if (changed.Count > 0) store.AddLatencies(changed);
         }
         if (_errors.Count > 0)
@@ -182,7 +182,28 @@ internal sealed class StatsDeltas
                     }
                 }
             }
-            if (rows.Count > 0) store.AddErrors([.. rows.Select(r => (r.Key, r.Value.N, r.Value.LastAt))]);
+            if (rows.Count > 0) store.AddErrors([.. rows.OrderBy(r => r.Key, KeyOrder<ErrorKey>.Instance).Select(r => (r.Key, r.Value.N, r.Value.LastAt))]);
         }
     }
+}
+
+/// <summary>One order for rollup rows in every process (field by field, text ordinal), so two writers to one server
+/// database lock the rows they both change in the same order and never deadlock on them.</summary>
+internal sealed class KeyOrder<T> : IComparer<T> where T : struct
+{
+    public static KeyOrder<T> Instance { get; } = new();
+
+    public int Compare(T x, T y) => (x, y) switch
+    {
+        (CountKey a, CountKey b) => Chain(Dims(a.TenantKey, a.Grain, a.Cell, a.Channel, a.Template, b.TenantKey, b.Grain, b.Cell, b.Channel, b.Template), string.CompareOrdinal(a.Status, b.Status)),
+        (LatencyKey a, LatencyKey b) => Chain(Dims(a.TenantKey, a.Grain, a.Cell, a.Channel, a.Template, b.TenantKey, b.Grain, b.Cell, b.Channel, b.Template),
+            Chain(string.CompareOrdinal(a.Kind, b.Kind), a.Block.CompareTo(b.Block))),
+        (ErrorKey a, ErrorKey b) => Chain(Dims(a.TenantKey, a.Grain, a.Cell, a.Channel, a.Template, b.TenantKey, b.Grain, b.Cell, b.Channel, b.Template), string.CompareOrdinal(a.ErrorCode, b.ErrorCode)),
+        _ => 0,
+    };
+
+    private static int Dims(string t1, int g1, long c1, string ch1, string tp1, string t2, int g2, long c2, string ch2, string tp2) =>
+        Chain(string.CompareOrdinal(t1, t2), Chain(g1.CompareTo(g2), Chain(c1.CompareTo(c2), Chain(string.CompareOrdinal(ch1, ch2), string.CompareOrdinal(tp1, tp2)))));
+
+    private static int Chain(int first, int then) => first != 0 ? first : then;
 }

@@ -10,7 +10,7 @@ namespace Parley.Internal.Analytics;
 /// <summary>The rollups recounted from the messages themselves (docs/analytics.md, "Checking and rebuilding"): the
 /// same <see cref="StatsDeltas"/> the writer keeps, fed every message in <c>created_at</c> order, so templates are
 /// registered in the order the writer would have met them. Used by the schema's upgrade (which builds the rollups of
-/// the messages already stored, a day at a time) and by <c>parley db check</c> (which compares, and with
+/// the messages already stored, eight days at a time) and by <c>parley db check</c> (which compares, and with
 /// <c>--repair</c> rewrites).</summary>
 internal sealed class StatsRecount : IStatsWrites
 {
@@ -60,18 +60,21 @@ internal sealed class StatsRecount : IStatsWrites
     }
 
     /// <summary>A message's fields as <see cref="MessageFields"/> selects them.</summary>
-    public static MessageRowView Read(DbDataReader r) => new(r.GetString(0), TimeAt(r, 1), r.GetString(2), Str(r, 3), new DeliveryState
+    public static MessageRowView Read(DbDataReader r) => Read(r, 0);
+
+    /// <summary>The same, from ordinal <paramref name="o"/>.</summary>
+    public static MessageRowView Read(DbDataReader r, int o) => new(r.GetString(o), TimeAt(r, o + 1), r.GetString(o + 2), Str(r, o + 3), new DeliveryState
     {
-        Status = WireNames.Status(r.GetString(4)),
-        SentAt = Time(r, 5),
-        DeliveredAt = Time(r, 6),
-        ReadAt = Time(r, 7),
-        FailedAt = Time(r, 8),
-        CancelledAt = Time(r, 9),
-        SentImplied = Flag(r, 10),
-        DeliveredImplied = Flag(r, 11),
-        ErrorCode = Str(r, 12),
-        ErrorAt = Time(r, 13),
+        Status = WireNames.Status(r.GetString(o + 4)),
+        SentAt = Time(r, o + 5),
+        DeliveredAt = Time(r, o + 6),
+        ReadAt = Time(r, o + 7),
+        FailedAt = Time(r, o + 8),
+        CancelledAt = Time(r, o + 9),
+        SentImplied = Flag(r, o + 10),
+        DeliveredImplied = Flag(r, o + 11),
+        ErrorCode = Str(r, o + 12),
+        ErrorAt = Time(r, o + 13),
     });
 
     void IStatsWrites.AddCounts(IReadOnlyList<(CountKey Key, long Delta)> rows)
@@ -116,23 +119,24 @@ internal sealed class StatsRecount : IStatsWrites
     }
 
     /// <summary>Builds the rollups of every stored message from nothing, on <paramref name="conn"/> (inside the
-    /// caller's transaction): the tables emptied, then the messages read a day at a time in <c>created_at</c> order
-    /// and each finished day's rows inserted, so memory holds one day. Returns how many messages it counted.</summary>
+    /// caller's transaction): the tables emptied, then the messages read a cell of the coarsest grain (eight days) at a
+    /// time in <c>created_at</c> order and each finished cell's rows inserted, so memory holds eight days' rows.
+    /// Returns how many messages it counted.</summary>
     public static long Rebuild(DbConnection conn, SqlFlavor flavor)
     {
         foreach (var table in Tables) Exec(conn, flavor, $"DELETE FROM {table}");
         var recount = new StatsRecount();
         long counted = 0;
         DateTimeOffset? after = null;
-        long? day = null;
+        var coarsest = StatsCells.Grains - 1;
         while (true)
         {
-            // A day at a time: the day of the first message after the last one read.
+            // A coarsest cell at a time: the one of the first message after the last one read.
             var next = ReadOne(conn, flavor, $"SELECT min(created_at) FROM parley_messages{(after is null ? "" : " WHERE created_at >= @p0")}", after);
             if (next is null) break;
-            day = StatsCells.CellOf(2, StatsCells.Minute(next.Value));
-            var from = StatsCells.Time(day.Value);
-            var to = from.AddDays(1);
+            var cell = StatsCells.CellOf(coarsest, StatsCells.Minute(next.Value));
+            var from = StatsCells.Time(cell);
+            var to = StatsCells.Time(cell + StatsCells.Minutes[coarsest]);
             using (var cmd = conn.CreateCommand())
             {
                 cmd.CommandText = $"SELECT {MessageFields} FROM parley_messages WHERE created_at >= @p0 AND created_at < @p1 ORDER BY created_at, row_id";

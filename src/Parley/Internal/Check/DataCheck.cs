@@ -16,6 +16,9 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
 {
     private readonly SqlFlavor flavor = engine.Flavor;
 
+    // The delivery states the events give, for the messages whose stored state differs.
+    private readonly Dictionary<(string TenantKey, string Id), DeliveryState> _replayed = [];
+
     /// <summary>Checks the database at <paramref name="url"/> (and with <paramref name="repair"/>, recomputes what is
     /// derived) on a connection of its own.</summary>
     public static List<CheckFinding> Run(DatabaseUrl url, bool repair)
@@ -41,6 +44,7 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
             // counted as it will be, and a status broken by hand is one finding, not two.
             var statusCounts = Statuses(findings, repair);
             Facets(findings, repair, statusCounts);
+            Rollups(findings, repair, _replayed);
             if (repair) Exec("COMMIT");
         }
         catch
@@ -128,6 +132,57 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
         }
     }
 
+    /// <summary>The analytics rollups (docs/analytics.md, "Checking and rebuilding") against a recount of the messages
+    /// as they are now (after any repair above): one finding per table that differs, naming the first differences.
+    /// Repair rebuilds them all. An error code's <c>last_at</c> only grows, so it differs only when it is earlier than
+    /// the recount's.</summary>
+    private void Rollups(List<CheckFinding> findings, bool repair, Dictionary<(string TenantKey, string Id), DeliveryState> replayed)
+    {
+        var recount = new Analytics.StatsRecount();
+        recount.Seed(Query("SELECT tenant_key, template FROM parley_stats_templates", r => (r.GetString(0), r.GetString(1))));
+        // Each message as its events give it (a status broken by hand is one finding, not two).
+        foreach (var m in Query($"SELECT id, {Analytics.StatsRecount.MessageFields} FROM parley_messages ORDER BY created_at, row_id",
+                     r => (Id: r.GetString(0), Row: Analytics.StatsRecount.Read(r, 1))))
+            recount.Add(replayed.TryGetValue((m.Row.TenantKey, m.Id), out var state) ? m.Row with { Delivery = state } : m.Row);
+        recount.Collect();
+
+        var counts = Query("SELECT tenant_key, grain, cell, channel, template, status, n FROM parley_stats_counts WHERE n <> 0",
+            r => (Key: new Analytics.CountKey(r.GetString(0), (int)Long(r, 1), Long(r, 2), r.GetString(3), r.GetString(4), r.GetString(5)), N: Long(r, 6)))
+            .ToDictionary(x => x.Key, x => x.N);
+        var latency = Query($"SELECT tenant_key, grain, cell, channel, template, kind, block, {string.Join(", ", AdoWriteStore.BucketColumns)} FROM parley_stats_latency",
+            r => (Key: new Analytics.LatencyKey(r.GetString(0), (int)Long(r, 1), Long(r, 2), r.GetString(3), r.GetString(4), r.GetString(5), (int)Long(r, 6)),
+                Buckets: Enumerable.Range(7, Analytics.LatencySketch.BlockSize).Select(i => Long(r, i)).ToArray()))
+            .Where(x => x.Buckets.Any(b => b != 0)).ToDictionary(x => x.Key, x => x.Buckets);
+        var errors = Query("SELECT tenant_key, grain, cell, channel, template, error_code, n, last_at FROM parley_stats_errors WHERE n <> 0",
+            r => (Key: new Analytics.ErrorKey(r.GetString(0), (int)Long(r, 1), Long(r, 2), r.GetString(3), r.GetString(4), r.GetString(5)), N: Long(r, 6), LastAt: Long(r, 7)))
+            .ToDictionary(x => x.Key, x => (x.N, x.LastAt));
+
+        var expectedCounts = recount.Counts.Where(x => x.Value != 0).ToDictionary(x => x.Key, x => x.Value);
+        var expectedLatency = recount.Latencies.Where(x => x.Value.Any(b => b != 0)).ToDictionary(x => x.Key, x => x.Value);
+        var expectedErrors = recount.Errors.Where(x => x.Value.N != 0).ToDictionary(x => x.Key, x => x.Value);
+        var wrong = new List<(string Table, List<string> Diffs)>
+        {
+            ("parley_stats_counts", [.. counts.Keys.Union(expectedCounts.Keys).Where(k => counts.GetValueOrDefault(k) != expectedCounts.GetValueOrDefault(k))
+                .Select(k => $"{Cell(k.TenantKey, k.Grain, k.Cell, k.Channel, k.Template)} {k.Status}: stored {counts.GetValueOrDefault(k)}, real {expectedCounts.GetValueOrDefault(k)}")]),
+            ("parley_stats_latency", [.. latency.Keys.Union(expectedLatency.Keys)
+                .Where(k => !(latency.GetValueOrDefault(k) ?? new long[Analytics.LatencySketch.BlockSize]).SequenceEqual(expectedLatency.GetValueOrDefault(k) ?? new long[Analytics.LatencySketch.BlockSize]))
+                .Select(k => $"{Cell(k.TenantKey, k.Grain, k.Cell, k.Channel, k.Template)} {k.Kind} buckets {k.Block * Analytics.LatencySketch.BlockSize}+: stored [{string.Join(",", latency.GetValueOrDefault(k) ?? [])}], real [{string.Join(",", expectedLatency.GetValueOrDefault(k) ?? [])}]")]),
+            ("parley_stats_errors", [.. errors.Keys.Union(expectedErrors.Keys)
+                .Where(k => errors.GetValueOrDefault(k).N != expectedErrors.GetValueOrDefault(k).N || errors.GetValueOrDefault(k).LastAt < expectedErrors.GetValueOrDefault(k).LastAt)
+                .Select(k => $"{Cell(k.TenantKey, k.Grain, k.Cell, k.Channel, k.Template)} {k.ErrorCode}: stored {errors.GetValueOrDefault(k).N}, real {expectedErrors.GetValueOrDefault(k).N}")]),
+            ("parley_stats_templates", [.. recount.Registered.Select(x => $"template {x.Template} of tenant '{x.TenantKey}' is not registered")]),
+        };
+        foreach (var (table, diffs) in wrong.Where(w => w.Diffs.Count > 0))
+        {
+            var shown = string.Join("; ", diffs.Take(3)) + (diffs.Count > 3 ? $"; and {(diffs.Count - 3).ToString(CultureInfo.InvariantCulture)} more" : "");
+            findings.Add(new("rollups", $"{table}: {diffs.Count.ToString(CultureInfo.InvariantCulture)} rows differ from a recount of the messages ({shown})", true, repair));
+        }
+        if (repair && wrong.Any(w => w.Diffs.Count > 0)) Analytics.StatsRecount.Rebuild(conn, flavor);
+    }
+
+    private static string Cell(string tenantKey, int grain, long cell, string channel, string template) => string.Create(CultureInfo.InvariantCulture,
+        $"{(tenantKey.Length == 0 ? "" : $"tenant {tenantKey}, ")}{Analytics.StatsCells.Minutes[grain]}-minute cell {Timestamps.ToText(Analytics.StatsCells.Time(cell))}, channel {channel}, template '{template}'");
+
     /// <summary>Checks each message's delivery state and returns the per-session status counts the events give.</summary>
     private Dictionary<((string, string), string, string), long> Statuses(List<CheckFinding> findings, bool repair)
     {
@@ -153,6 +208,7 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
             counts[key] = counts.GetValueOrDefault(key) + 1;
             if (state == m.Delivery) continue;
             findings.Add(new("statuses", $"message {Name(m.TenantKey, m.Id)}: stored {Describe(m.Delivery)}, its events give {Describe(state)}", true, repair));
+            _replayed[(m.TenantKey, m.Id)] = state;
             m.Delivery = state;
             fixes.Add(m);
         }

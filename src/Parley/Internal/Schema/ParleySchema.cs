@@ -110,7 +110,7 @@ internal static class ParleySchema
 
     /// <summary>v5: the analytics rollups (docs/analytics.md), kept in each write's own transaction: counts by cell,
     /// tenant, channel, template and current status; latency histograms; error codes; and the templates each tenant's
-    /// figures name on their own. The upgrade builds them from the messages already stored, a day at a time.</summary>
+    /// figures name on their own. The upgrade builds them from the messages already stored, eight days at a time.</summary>
     private static Migration V5Analytics(SchemaState v4)
     {
         ColumnDef[] Dims() =>

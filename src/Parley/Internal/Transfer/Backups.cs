@@ -124,6 +124,9 @@ internal static class Backups
         var restored = Backup.Insert(conn, engine.Flavor, version, rows, inserted =>
         {
             engine.AfterRestore(conn);
+            // The rollups are not in a backup: rebuilt from the restored messages (a backup from before them gets
+            // them from the upgrade below).
+            if (version >= 5) Analytics.StatsRecount.Rebuild(conn, engine.Flavor);
             var reread = Backup.Sum(conn, engine.Flavor, version, inTransaction: true);
             var wrong = inserted.Tables.Where(t => !reread.Tables.TryGetValue(t.Key, out var got) || got != t.Value).Select(t => t.Key).ToList();
             if (wrong.Count > 0)
