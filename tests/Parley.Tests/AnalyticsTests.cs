@@ -76,6 +76,67 @@ public abstract class AnalyticsTests(string engine)
         await AssertMatchesAsync(t.Ledger, ids, rng, errorsExact: false);
     }
 
+    [Theory]
+    [InlineData("2026-03-31T12:00:00Z")]
+    [InlineData("2026-10-27T12:00:00Z")]
+    public async Task local_days_are_exact_in_quarter_and_half_hour_zones_and_on_both_daylight_saving_days(string now)
+    {
+        // Europe/Berlin's days of 23 and 25 hours (2026-03-29, 2026-10-25) lie in these windows; Asia/Kathmandu is
+        // +5:45, America/St_Johns -3:30 (-2:30 in summer), Pacific/Chatham +12:45 (+13:45 in its summer).
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        await using var t = await TempLedger.OpenAsync(engine, o => o.TimeProvider = clock);
+        var session = await t.NewSessionAsync();
+        var start = clock.GetUtcNow().AddDays(-6);
+        var created = new List<DateTimeOffset>();
+        // A message every 7 minutes (so every quarter-hour edge has one on each side within a day), none on the
+        // UTC day four days back: a day without messages must still be listed, with zeros.
+        for (var at = start; at < clock.GetUtcNow(); at = at.AddMinutes(7))
+        {
+            if (at.UtcDateTime.Date == clock.GetUtcNow().UtcDateTime.Date.AddDays(-4)) continue;
+            created.Add(at.AddMilliseconds(created.Count % 1000));
+        }
+        foreach (var chunk in created.Chunk(500))
+            await t.Ledger.LogMessagesAsync(session, [.. chunk.Select(c => new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "x", CreatedAt = c })]);
+
+        foreach (var zoneName in (string[])["UTC", "Asia/Kathmandu", "America/St_Johns", "Europe/Berlin", "Pacific/Chatham"])
+        {
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneName);
+            var daily = await t.Ledger.GetDailyStatsAsync(new StatsQuery { Days = 7, TimeZone = zoneName });
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
+            Assert.Equal(Enumerable.Range(-6, 7).Select(d => today.AddDays(d)), daily.Days.Select(d => d.Date));
+            var byDate = created.GroupBy(c => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(c, zone).DateTime)).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var day in daily.Days)
+                Assert.True(byDate.GetValueOrDefault(day.Date) == day.Messages, $"{zoneName} {day.Date}: {day.Messages} counted, {byDate.GetValueOrDefault(day.Date)} logged");
+            if (zoneName == "UTC") Assert.Single(daily.Days, d => d.Messages == 0 && d.DeliveryRate is null && d.StatusCounts.Values.All(n => n == 0));
+            var stats = await t.Ledger.GetStatsAsync(new StatsQuery { Days = 3, TimeZone = zoneName });
+            Assert.Equal(TimeZoneInfo.ConvertTime(stats.Since, zone).TimeOfDay, TimeSpan.Zero);
+            Assert.Equal(created.Count(c => c >= stats.Since && c < stats.Until), stats.Overall.Messages);
+        }
+        // The 25-hour and 23-hour days hold 25 and 23 hours of messages.
+        var berlin = await t.Ledger.GetDailyStatsAsync(new StatsQuery { Days = 7, TimeZone = "Europe/Berlin" });
+        var dstDay = berlin.Days.Single(d => d.Date == (now.StartsWith("2026-03", StringComparison.Ordinal) ? new DateOnly(2026, 3, 29) : new DateOnly(2026, 10, 25)));
+        Assert.InRange(dstDay.Messages, (now.StartsWith("2026-03", StringComparison.Ordinal) ? 23 : 25) * 60 / 7 - 1, (now.StartsWith("2026-03", StringComparison.Ordinal) ? 23 : 25) * 60 / 7 + 1);
+    }
+
+    [Fact]
+    public async Task templates_past_the_cap_count_under_other()
+    {
+        await using var t = await TempLedger.OpenAsync(engine);
+        var session = await t.NewSessionAsync();
+        await t.Ledger.LogMessagesAsync(session, [.. Enumerable.Range(0, 205).Select(i => new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "x", Template = $"t{i:000}" })]);
+        await t.Ledger.LogMessagesAsync(session, [new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "x", Template = "t000" },
+            new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "x", Template = "t204" }, new NewMessage { SenderType = SenderType.System, Channel = "sms", Content = "x" }]);
+        var stats = await t.Ledger.GetStatsAsync(new StatsQuery { Days = 1 });
+        Assert.Equal(208, stats.Overall.Messages);
+        Assert.Equal(202, stats.ByTemplate.Count);
+        Assert.Equal(2, stats.ByTemplate.Single(x => x.Template == "t000").Stats.Messages);
+        Assert.Equal(6, stats.ByTemplate.Single(x => x.Template == "__other__").Stats.Messages);
+        Assert.Equal(1, stats.ByTemplate.Single(x => x.Template is null).Stats.Messages);
+        Assert.DoesNotContain(stats.ByTemplate, x => x.Template == "t204");
+        Assert.Equal(6, (await t.Ledger.GetStatsAsync(new StatsQuery { Days = 1, Template = "__other__" })).Overall.Messages);
+        Assert.Empty(await t.Ledger.Admin.CheckAsync());
+    }
+
     /// <summary>Sessions in three tenants, random messages over ten days, and random reports for them in one random
     /// order, alone and in batches.</summary>
     private static async Task<(List<(string Id, string? Tenant)> Sessions, List<(string Id, string? Tenant)> Ids)> SeedAsync(Ledger ledger, Random rng, int count)
