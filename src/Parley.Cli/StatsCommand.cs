@@ -50,12 +50,14 @@ internal static class StatsCommand
     private static void Print(StatsReport r)
     {
         var console = AnsiConsole.Console;
+        // Not a terminal (a pipe, a file): rows are not wrapped to 80 columns.
+        if (Console.IsOutputRedirected) console.Profile.Width = 240;
         console.MarkupLine($"[bold]{Markup.Escape(Time(r.Since)!)}[/] to [bold]{Markup.Escape(Time(r.Until)!)}[/] ({Markup.Escape(r.TimeZone)}), percentiles within ±{r.RelativeError:P0}");
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("");
         table.AddColumn(new TableColumn("messages").RightAligned());
         foreach (var s in StatsJson.Statuses) table.AddColumn(new TableColumn(StatsJson.Wire(s)).RightAligned());
-        foreach (var h in (string[])["delivered", "read", "failed", "sent→delivered p50/p90/p99", "delivered→read p50/p90/p99"]) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in (string[])["delivery rate", "read rate", "failure rate", "sent→delivered p50/p90/p99", "delivered→read p50/p90/p99"]) table.AddColumn(new TableColumn(h).RightAligned());
         Row(table, "[bold]all[/]", r.Overall);
         foreach (var c in r.ByChannel) Row(table, "channel " + Markup.Escape(c.Channel), c.Stats);
         foreach (var t in r.ByTemplate) Row(table, t.Template is null ? "[dim]no template[/]" : "template " + Markup.Escape(t.Template), t.Stats);
