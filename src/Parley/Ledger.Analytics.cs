@@ -23,6 +23,12 @@ public sealed partial class Ledger
         return ReadAsync(ct => _reader.DailyAsync(_scope, q, ct), cancellationToken);
     }
 
+    /// <summary>Each channel's latency histograms (<c>sent_to_delivered</c>, <c>delivered_to_read</c>) over every
+    /// message the ledger holds, from the rollups' coarsest cells: what <c>/metrics</c> exports. Answered even while
+    /// writes wait in the spool (the figures then miss them).</summary>
+    public Task<IReadOnlyList<LatencyHistogram>> GetLatencyHistogramsAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(ct => _reader.HistogramsAsync(_scope, ct), cancellationToken, evenWhileSpooling: true);
+
     /// <summary>The error codes of a window's failed messages, most frequent first.</summary>
     public Task<IReadOnlyList<ErrorCodeStats>> GetErrorStatsAsync(StatsQuery? query = null, CancellationToken cancellationToken = default)
     {

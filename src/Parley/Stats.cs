@@ -61,5 +61,14 @@ public sealed record DayStats(DateOnly Date, long Messages, IReadOnlyDictionary<
 /// <summary>One entry per local day of the window, days without messages included, oldest first.</summary>
 public sealed record DailyStats(string TimeZone, IReadOnlyList<DayStats> Days);
 
+/// <summary>One bucket of a latency histogram: latencies above the previous bucket's <see cref="UpToMs"/> and at most
+/// this one's (the first holds those under one millisecond, <see cref="UpToMs"/> 0), read back as
+/// <see cref="Ms"/>, which is within the stated relative error of each of them.</summary>
+public sealed record LatencyBucket(double UpToMs, double Ms, long Count);
+
+/// <summary>A channel's latency histogram over every message the ledger holds (<c>/metrics</c>), in the rollups'
+/// logarithmic buckets, ascending.</summary>
+public sealed record LatencyHistogram(string Kind, string Channel, IReadOnlyList<LatencyBucket> Buckets);
+
 /// <summary>Messages of the window whose latest failure carried <see cref="ErrorCode"/>, and the latest such failure.</summary>
 public sealed record ErrorCodeStats(string ErrorCode, long Count, DateTimeOffset LastAt);

@@ -109,6 +109,23 @@ public class StatsRouteTests : IAsyncLifetime
         Assert.Equal(["email"], globexStats!["by_channel"]!.AsArray().Select(c => (string?)c!["channel"]));
     }
 
+    [Fact]
+    public async Task metrics_export_the_latency_histograms_by_channel_in_prometheus_form()
+    {
+        var text = await _s.Http.GetStringAsync("/metrics");
+        var lines = text.Split('\n');
+        Assert.Contains("# TYPE parley_delivery_latency_seconds histogram", lines);
+        // acme's one delivery took 2 s: under every bound from 2.5 s, over 1 s.
+        const string labels = "kind=\"sent_to_delivered\",channel=\"sms\"";
+        Assert.Contains($"parley_delivery_latency_seconds_bucket{{{labels},le=\"1\"}} 0", lines);
+        Assert.Contains($"parley_delivery_latency_seconds_bucket{{{labels},le=\"2.5\"}} 1", lines);
+        Assert.Contains($"parley_delivery_latency_seconds_bucket{{{labels},le=\"+Inf\"}} 1", lines);
+        Assert.Contains($"parley_delivery_latency_seconds_count{{{labels}}} 1", lines);
+        var sum = double.Parse(lines.Single(l => l.StartsWith($"parley_delivery_latency_seconds_sum{{{labels}}}", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(sum, 2 * 0.99, 2 * 1.01);
+        Assert.DoesNotContain(lines, l => l.Contains("channel=\"email\"", StringComparison.Ordinal) && l.Contains("sent_to_delivered", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("/api/v1/stats?days=0", "days")]
     [InlineData("/api/v1/stats?days=401", "days")]

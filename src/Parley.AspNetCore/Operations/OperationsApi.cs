@@ -70,12 +70,29 @@ internal static class OperationsApi
             return Results.Json(body, ParleyJson.Options, statusCode: ready ? 200 : 503);
         });
 
-        app.MapGet("/metrics", (Ledger ledger, InstrumentMetrics instruments) => Results.Text(Prometheus(ledger, metrics, instruments), "text/plain; version=0.0.4; charset=utf-8"))
-            ;
+        app.MapGet("/metrics", async (Ledger ledger, InstrumentMetrics instruments, HttpContext ctx) =>
+            Results.Text(Prometheus(ledger, metrics, instruments, await Histograms(ledger, ctx.RequestAborted)), "text/plain; version=0.0.4; charset=utf-8"));
         return app;
     }
 
-    private static string Prometheus(Ledger ledger, RequestMetrics requests, InstrumentMetrics instruments)
+    // The delivery latency histograms' bounds, in seconds (Prometheus' unit).
+    private static readonly double[] LatencyBounds = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400];
+
+    /// <summary>The rollups' latency histograms, or null when the database cannot answer now: a scrape never fails
+    /// on the database.</summary>
+    private static async Task<IReadOnlyList<LatencyHistogram>?> Histograms(Ledger ledger, CancellationToken ct)
+    {
+        try
+        {
+            return await ledger.GetLatencyHistogramsAsync(ct);
+        }
+        catch (ParleyUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private static string Prometheus(Ledger ledger, RequestMetrics requests, InstrumentMetrics instruments, IReadOnlyList<LatencyHistogram>? latency)
     {
         var text = new StringBuilder();
         void Line(string s) => text.Append(s).Append('\n');
@@ -110,6 +127,38 @@ internal static class OperationsApi
         }
         Histogram("parley_commit_seconds", "Time to execute and commit one group of write calls.", instruments.CommitSeconds);
         Histogram("parley_commit_batch_size", "Write calls carried by one commit.", instruments.CommitCalls);
+        if (latency is not null)
+        {
+            // From the analytics rollups (docs/analytics.md, "Metrics"): every message the ledger holds, by channel. A
+            // rollup bucket counts under the first bound at or above its upper edge, so a bound may count up to 1 %
+            // of latencies just above it; the sum is estimated from each bucket's value.
+            Line("# HELP parley_delivery_latency_seconds Time from a reported send to a reported delivery (kind sent_to_delivered) and from delivery to read (delivered_to_read), by channel, over the messages the ledger holds.");
+            Line("# TYPE parley_delivery_latency_seconds histogram");
+            foreach (var h in latency)
+            {
+                var labels = $"kind=\"{h.Kind}\",channel=\"{h.Channel}\"";
+                long count = 0;
+                double sum = 0;
+                var b = 0;
+                foreach (var bound in LatencyBounds)
+                {
+                    for (; b < h.Buckets.Count && h.Buckets[b].UpToMs <= bound * 1000; b++)
+                    {
+                        count += h.Buckets[b].Count;
+                        sum += h.Buckets[b].Count * h.Buckets[b].Ms;
+                    }
+                    Line($"parley_delivery_latency_seconds_bucket{{{labels},le=\"{N(bound)}\"}} {count}");
+                }
+                for (; b < h.Buckets.Count; b++)
+                {
+                    count += h.Buckets[b].Count;
+                    sum += h.Buckets[b].Count * h.Buckets[b].Ms;
+                }
+                Line($"parley_delivery_latency_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+                Line($"parley_delivery_latency_seconds_sum{{{labels}}} {N(Math.Round(sum / 1000, 3))}");
+                Line($"parley_delivery_latency_seconds_count{{{labels}}} {count}");
+            }
+        }
         return text.ToString();
 
         void Histogram(string name, string help, InstrumentMetrics.Buckets buckets)

@@ -29,6 +29,9 @@ internal static class LatencySketch
     public static int Bucket(double milliseconds) =>
         milliseconds < 1 ? Zero : (int)Math.Ceiling(Math.Log(milliseconds) / LogGamma - 1e-9);
 
+    /// <summary>The largest latency bucket <paramref name="bucket"/> holds (γ^i ms; 0 for <see cref="Zero"/>).</summary>
+    public static double UpperBound(int bucket) => bucket == Zero ? 0 : Math.Pow(Gamma, bucket);
+
     public static double Value(int bucket) => bucket == Zero ? 0 : 2 * Math.Pow(Gamma, bucket) / (Gamma + 1);
 
     /// <summary>The nearest-rank percentile <paramref name="q"/> (0 &lt; q ≤ 1) of a histogram whose buckets are in

@@ -115,6 +115,28 @@ internal static class StatsQueries
             .Select(r => new ErrorCodeStats(r.Code, r.N, DateTimeOffset.FromUnixTimeMilliseconds(r.LastAt)))];
     }
 
+    public static async Task<IReadOnlyList<LatencyHistogram>> HistogramsAsync(this ReadDatabase db, string? scope, CancellationToken ct)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        var coarsest = StatsCells.Grains - 1;
+        var where = await WhereAsync(db, conn, scope, new Dictionary<int, (long, long, List<long>?)> { [coarsest] = (long.MinValue / 2, long.MaxValue / 2, null) }, ct);
+        if (where is null) return [];
+        var (sql, args) = where.Value;
+        var hist = new SortedDictionary<(string Kind, string Channel), SortedDictionary<int, long>>();
+        foreach (var (c, kind, block, buckets) in await db.QueryRowsAsync(conn, ct,
+                     $"SELECT channel, kind, block, {BucketSums} FROM parley_stats_latency WHERE {sql} AND template = '{StatsDeltas.All}' AND channel <> '{StatsDeltas.All}' GROUP BY channel, kind, block",
+                     r => (r.GetString(0), r.GetString(1), Convert.ToInt32(r.GetValue(2), CultureInfo.InvariantCulture), Buckets(r, 3)), [.. args]))
+        {
+            if (!hist.TryGetValue((kind, c), out var h)) hist[(kind, c)] = h = [];
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                if (buckets[i] != 0) h[block * LatencySketch.BlockSize + i] = h.GetValueOrDefault(block * LatencySketch.BlockSize + i) + buckets[i];
+            }
+        }
+        return [.. hist.Select(h => new LatencyHistogram(h.Key.Kind, h.Key.Channel,
+            [.. h.Value.Where(b => b.Value > 0).Select(b => new LatencyBucket(LatencySketch.UpperBound(b.Key), LatencySketch.Value(b.Key), b.Value))]))];
+    }
+
     private static long[] Buckets(DbDataReader r, int from)
     {
         var buckets = new long[LatencySketch.BlockSize];
