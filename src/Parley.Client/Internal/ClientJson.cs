@@ -38,4 +38,7 @@ namespace Parley.Client.Internal;
 [JsonSerializable(typeof(ItemsBody<SystemEvent>), TypeInfoPropertyName = "SystemEvents")]
 [JsonSerializable(typeof(ReadyBody))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(StatsReportWire))]
+[JsonSerializable(typeof(DailyWire))]
+[JsonSerializable(typeof(ItemsBody<ErrorCodeStats>), TypeInfoPropertyName = "ErrorStats")]
 internal sealed partial class ClientJson : JsonSerializerContext;
