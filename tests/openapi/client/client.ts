@@ -129,6 +129,18 @@ const chunk = reader ? await reader.read() : undefined;
 check(chunk?.value !== undefined && new TextDecoder().decode(chunk.value).startsWith(": connected"), "streamEvents opens");
 await reader?.cancel();
 
+// Analytics: the messages logged above, in SPEC's shapes.
+const stats = await client.GET("/api/v1/stats", { params: { query: { days: 1, tz: "Asia/Kathmandu" } } });
+const overall = stats.data?.overall;
+check(stats.data?.tz === "Asia/Kathmandu" && stats.data.relative_error === 0.01 && overall !== undefined && overall.messages >= 3
+  && overall.status_counts.read >= 1 && overall.latency_ms.delivered_to_read.count >= 0 && stats.data.by_channel.length >= 1, "getStats");
+const daily = await client.GET("/api/v1/stats/daily", { params: { query: { days: 3, channel: "sms" } } });
+check(daily.data?.days.length === 3 && daily.data.days.every((d) => typeof d.date === "string" && d.status_counts.pending >= 0), "getDailyStats");
+const errors = await client.GET("/api/v1/stats/errors", { params: { query: { days: 1 } } });
+check(errors.data !== undefined && Array.isArray(errors.data.items), "getErrorStats");
+const badDays = await client.GET("/api/v1/stats", { params: { query: { days: 0 } } });
+check(badDays.response.status === 400 && badDays.error?.errors?.["days"]?.length === 1, "a bad days is a 400 naming it");
+
 // System and health.
 const system = await client.GET("/api/v1/system/events", { params: { query: { level: "info", limit: 10 } } });
 check(system.data !== undefined && Array.isArray(system.data.items), "listSystemEvents");

@@ -115,8 +115,10 @@ internal sealed class StatsDeltas
         return set;
     }
 
-    /// <summary>The value of <c>channel</c> and <c>template</c> in the rows that hold every channel or every template:
-    /// each change is also added to those, so an answer without a filter, or with one, reads one row per cell.</summary>
+    /// <summary>The value of <c>channel</c> and <c>template</c> in the count and error rows that hold every channel or
+    /// every template: each change is also added to those, so a day's figures, with or without a filter, read one row
+    /// per cell and status. Latency rows are kept for each (channel, template) only: the window answers read those
+    /// and merge them.</summary>
     public const string All = "*";
 
     /// <summary>The (channel, template) rows a message's change goes to: its own, all templates of its channel, all
@@ -153,14 +155,11 @@ internal sealed class StatsDeltas
                 if (d == 0) continue;
                 var block = LatencySketch.BlockOf(b);
                 var slot = b - block * LatencySketch.BlockSize;
-                foreach (var (mc, mt) in Margins(ch, tp))
+                for (var g = 0; g < StatsCells.Grains; g++)
                 {
-                    for (var g = 0; g < StatsCells.Grains; g++)
-                    {
-                        var key = new LatencyKey(t, g, StatsCells.CellOf(g, q), mc, mt, kind, block);
-                        if (!rows.TryGetValue(key, out var buckets)) rows[key] = buckets = new long[LatencySketch.BlockSize];
-                        buckets[slot] += d;
-                    }
+                    var key = new LatencyKey(t, g, StatsCells.CellOf(g, q), ch, tp, kind, block);
+                    if (!rows.TryGetValue(key, out var buckets)) rows[key] = buckets = new long[LatencySketch.BlockSize];
+                    buckets[slot] += d;
                 }
             }
             var changed = rows.Where(r => r.Value.Any(v => v != 0)).Select(r => (r.Key, r.Value)).OrderBy(r => r.Key, KeyOrder<LatencyKey>.Instance).ToList();

@@ -15,29 +15,26 @@ internal static class StatsQueries
 
     public static async Task<StatsReport> StatsAsync(this ReadDatabase db, string? scope, StatsRequest q, CancellationToken ct)
     {
-        var ch = q.Channel ?? StatsDeltas.All;
-        var tp = q.Template ?? StatsDeltas.All;
+        // The (channel, template) rows of the window's cells, merged here into overall, by channel and by template.
         var counts = new Dictionary<(string Channel, string Template), Dictionary<MessageStatus, long>>();
         var latency = new Dictionary<(string Channel, string Template, string Kind), SortedDictionary<int, long>>();
+        var filter = $" AND channel <> '{StatsDeltas.All}' AND template <> '{StatsDeltas.All}'" + (q.Channel is null ? "" : " AND channel = @ch") + (q.Template is null ? "" : " AND template = @tp");
+        (string, object?)[] filters = [("@ch", q.Channel), ("@tp", q.Template)];
         await using (var conn = await db.OpenAsync(ct))
         await using (await db.SnapshotAsync(conn, ct))
         {
-            var where = await WhereAsync(db, conn, scope, Exact(StatsCells.Cover(q.From, q.To)), ct);
-            if (where is not null)
+            foreach (var (sql, args) in await WhereAsync(db, conn, scope, Exact(StatsCells.Cover(q.From, q.To)), ct))
             {
-                var (sql, args) = where.Value;
-                args.Add(("@mc", ch));
-                args.Add(("@mt", tp));
                 foreach (var (c, t, status, n) in await db.QueryRowsAsync(conn, ct,
-                             $"SELECT channel, template, status, SUM(n) FROM parley_stats_counts WHERE {sql} AND (channel = @mc OR template = @mt) GROUP BY channel, template, status",
-                             r => (r.GetString(0), r.GetString(1), WireNames.Status(r.GetString(2)), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)), [.. args]))
+                             $"SELECT channel, template, status, SUM(n) FROM parley_stats_counts WHERE {sql}{filter} GROUP BY channel, template, status",
+                             r => (r.GetString(0), r.GetString(1), WireNames.Status(r.GetString(2)), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)), [.. args, .. filters]))
                 {
                     if (!counts.TryGetValue((c, t), out var byStatus)) counts[(c, t)] = byStatus = [];
                     byStatus[status] = byStatus.GetValueOrDefault(status) + n;
                 }
                 foreach (var (c, t, kind, block, buckets) in await db.QueryRowsAsync(conn, ct,
-                             $"SELECT channel, template, kind, block, {BucketSums} FROM parley_stats_latency WHERE {sql} AND (channel = @mc OR template = @mt) GROUP BY channel, template, kind, block",
-                             r => (r.GetString(0), r.GetString(1), r.GetString(2), Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture), Buckets(r, 4)), [.. args]))
+                             $"SELECT channel, template, kind, block, {BucketSums} FROM parley_stats_latency WHERE {sql}{(q.Channel is null ? "" : " AND channel = @ch")}{(q.Template is null ? "" : " AND template = @tp")} GROUP BY channel, template, kind, block",
+                             r => (r.GetString(0), r.GetString(1), r.GetString(2), Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture), Buckets(r, 4)), [.. args, .. filters]))
                 {
                     if (!latency.TryGetValue((c, t, kind), out var hist)) latency[(c, t, kind)] = hist = [];
                     for (var i = 0; i < buckets.Length; i++)
@@ -48,17 +45,26 @@ internal static class StatsQueries
             }
         }
 
-        MessageStats Of(string c, string t) => Figures(counts.GetValueOrDefault((c, t)),
-            latency.GetValueOrDefault((c, t, LatencySketch.SentToDelivered)), latency.GetValueOrDefault((c, t, LatencySketch.DeliveredToRead)));
-        // The margin rows: a channel's own row holds all its templates (tp), a template's row all its channels (ch).
-        var channels = counts.Keys.Where(k => k.Template == tp && k.Channel != StatsDeltas.All && (q.Channel is null || k.Channel == q.Channel))
-            .Select(k => k.Channel).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(c => new ChannelStats(c, Of(c, tp))).Where(s => s.Stats.Messages > 0).ToList();
-        var templates = counts.Keys.Where(k => k.Channel == ch && k.Template != StatsDeltas.All && (q.Template is null || k.Template == q.Template))
-            .Select(k => k.Template).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select(t => new TemplateStats(t.Length == 0 ? null : t, Of(ch, t))).Where(s => s.Stats.Messages > 0)
+        MessageStats Of(Func<string, string, bool> take) => Figures(
+            Merge(counts.Where(p => take(p.Key.Channel, p.Key.Template)).Select(p => p.Value)),
+            Merge(latency.Where(p => p.Key.Kind == LatencySketch.SentToDelivered && take(p.Key.Channel, p.Key.Template)).Select(p => p.Value)),
+            Merge(latency.Where(p => p.Key.Kind == LatencySketch.DeliveredToRead && take(p.Key.Channel, p.Key.Template)).Select(p => p.Value)));
+        var channels = counts.Keys.Select(k => k.Channel).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(c => new ChannelStats(c, Of((ch, _) => ch == c))).Where(s => s.Stats.Messages > 0).ToList();
+        var templates = counts.Keys.Select(k => k.Template).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(t => new TemplateStats(t.Length == 0 ? null : t, Of((_, tp) => tp == t))).Where(s => s.Stats.Messages > 0)
             .OrderBy(s => s.Template is null ? 1 : 0).ToList();
-        return new StatsReport(StatsCells.Time(q.From), StatsCells.Time(q.To), q.ZoneName, LatencySketch.RelativeError, Of(ch, tp), channels, templates);
+        return new StatsReport(StatsCells.Time(q.From), StatsCells.Time(q.To), q.ZoneName, LatencySketch.RelativeError, Of((_, _) => true), channels, templates);
+    }
+
+    private static Dictionary<TKey, long> Merge<TKey>(IEnumerable<IDictionary<TKey, long>> parts) where TKey : notnull
+    {
+        var merged = new Dictionary<TKey, long>();
+        foreach (var part in parts)
+        {
+            foreach (var (key, n) in part) merged[key] = merged.GetValueOrDefault(key) + n;
+        }
+        return merged;
     }
 
     public static async Task<DailyStats> DailyAsync(this ReadDatabase db, string? scope, StatsRequest q, CancellationToken ct)
@@ -74,16 +80,13 @@ internal static class StatsQueries
         await using (var conn = await db.OpenAsync(ct))
         await using (await db.SnapshotAsync(conn, ct))
         {
-            var where = await WhereAsync(db, conn, scope, Ranges(dayOf.Keys), ct);
-            if (where is not null)
+            foreach (var (sql, args) in await WhereAsync(db, conn, scope, Ranges(dayOf.Keys), ct))
             {
-                var (sql, args) = where.Value;
-                args.Add(("@mc", q.Channel ?? StatsDeltas.All));
-                args.Add(("@mt", q.Template ?? StatsDeltas.All));
                 foreach (var (grain, cell, status, n) in await db.QueryRowsAsync(conn, ct,
                              $"SELECT grain, cell, status, SUM(n) FROM parley_stats_counts WHERE {sql} AND channel = @mc AND template = @mt GROUP BY grain, cell, status",
                              r => (Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture),
-                                 WireNames.Status(r.GetString(2)), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)), [.. args]))
+                                 WireNames.Status(r.GetString(2)), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)),
+                             [.. args, ("@mc", q.Channel ?? StatsDeltas.All), ("@mt", q.Template ?? StatsDeltas.All)]))
                 {
                     if (!dayOf.TryGetValue((grain, cell), out var day)) continue;
                     counts[day][status] = counts[day].GetValueOrDefault(status) + n;
@@ -102,29 +105,30 @@ internal static class StatsQueries
     {
         await using var conn = await db.OpenAsync(ct);
         await using var snapshot = await db.SnapshotAsync(conn, ct);
-        var where = await WhereAsync(db, conn, scope, Exact(StatsCells.Cover(q.From, q.To)), ct);
-        if (where is null) return [];
-        var (sql, args) = where.Value;
-        args.Add(("@mc", q.Channel ?? StatsDeltas.All));
-        args.Add(("@mt", q.Template ?? StatsDeltas.All));
-        var rows = await db.QueryRowsAsync(conn, ct,
-            $"SELECT error_code, SUM(n), MAX(last_at) FROM parley_stats_errors WHERE {sql} AND channel = @mc AND template = @mt GROUP BY error_code",
-            r => (Code: r.GetString(0), N: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture), LastAt: Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)),
-            [.. args]);
-        return [.. rows.Where(r => r.N > 0).OrderByDescending(r => r.N).ThenBy(r => r.Code, StringComparer.Ordinal)
-            .Select(r => new ErrorCodeStats(r.Code, r.N, DateTimeOffset.FromUnixTimeMilliseconds(r.LastAt)))];
+        var codes = new Dictionary<string, (long N, long LastAt)>(StringComparer.Ordinal);
+        foreach (var (sql, args) in await WhereAsync(db, conn, scope, Exact(StatsCells.Cover(q.From, q.To)), ct))
+        {
+            foreach (var (code, n, last) in await db.QueryRowsAsync(conn, ct,
+                         $"SELECT error_code, SUM(n), MAX(last_at) FROM parley_stats_errors WHERE {sql} AND channel = @mc AND template = @mt GROUP BY error_code",
+                         r => (r.GetString(0), Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)),
+                         [.. args, ("@mc", q.Channel ?? StatsDeltas.All), ("@mt", q.Template ?? StatsDeltas.All)]))
+            {
+                var (sum, latest) = codes.GetValueOrDefault(code);
+                codes[code] = (sum + n, Math.Max(latest, last));
+            }
+        }
+        return [.. codes.Where(c => c.Value.N > 0).OrderByDescending(c => c.Value.N).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => new ErrorCodeStats(c.Key, c.Value.N, DateTimeOffset.FromUnixTimeMilliseconds(c.Value.LastAt)))];
     }
 
     public static async Task<IReadOnlyList<LatencyHistogram>> HistogramsAsync(this ReadDatabase db, string? scope, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct);
         var coarsest = StatsCells.Grains - 1;
-        var where = await WhereAsync(db, conn, scope, new Dictionary<int, (long, long, List<long>?)> { [coarsest] = (long.MinValue / 2, long.MaxValue / 2, null) }, ct);
-        if (where is null) return [];
-        var (sql, args) = where.Value;
         var hist = new SortedDictionary<(string Kind, string Channel), SortedDictionary<int, long>>();
+        foreach (var (sql, args) in await WhereAsync(db, conn, scope, new Dictionary<int, (long, long, List<long>?)> { [coarsest] = (long.MinValue / 2, long.MaxValue / 2, null) }, ct))
         foreach (var (c, kind, block, buckets) in await db.QueryRowsAsync(conn, ct,
-                     $"SELECT channel, kind, block, {BucketSums} FROM parley_stats_latency WHERE {sql} AND template = '{StatsDeltas.All}' AND channel <> '{StatsDeltas.All}' GROUP BY channel, kind, block",
+                     $"SELECT channel, kind, block, {BucketSums} FROM parley_stats_latency WHERE {sql} GROUP BY channel, kind, block",
                      r => (r.GetString(0), r.GetString(1), Convert.ToInt32(r.GetValue(2), CultureInfo.InvariantCulture), Buckets(r, 3)), [.. args]))
         {
             if (!hist.TryGetValue((kind, c), out var h)) hist[(kind, c)] = h = [];
@@ -144,7 +148,7 @@ internal static class StatsQueries
         return buckets;
     }
 
-    private static MessageStats Figures(Dictionary<MessageStatus, long>? counts, SortedDictionary<int, long>? s2d, SortedDictionary<int, long>? d2r)
+    private static MessageStats Figures(Dictionary<MessageStatus, long>? counts, IDictionary<int, long>? s2d, IDictionary<int, long>? d2r)
     {
         var byStatus = Statuses.ToDictionary(s => s, s => counts?.GetValueOrDefault(s) ?? 0);
         long N(MessageStatus s) => byStatus[s];
@@ -157,10 +161,10 @@ internal static class StatsQueries
 
     private static double? Rate(long part, long whole) => whole == 0 ? null : (double)part / whole;
 
-    private static LatencyStats Latency(SortedDictionary<int, long>? hist)
+    private static LatencyStats Latency(IDictionary<int, long>? hist)
     {
         if (hist is null) return new LatencyStats(0, null, null, null);
-        var ascending = hist.Where(b => b.Value > 0).Select(b => (b.Key, b.Value)).ToList();
+        var ascending = hist.Where(b => b.Value > 0).OrderBy(b => b.Key).Select(b => (b.Key, b.Value)).ToList();
         var total = ascending.Sum(b => b.Value);
         return new LatencyStats(total, LatencySketch.Percentile(ascending, total, 0.5), LatencySketch.Percentile(ascending, total, 0.9),
             LatencySketch.Percentile(ascending, total, 0.99));
@@ -179,46 +183,43 @@ internal static class StatsQueries
             return (list.Min(), list.Max(), list.Count <= 1000 ? list : null);
         });
 
-    /// <summary>The condition on tenant and cells, or null when no tenant has figures.</summary>
-    private static async Task<(string Sql, List<(string, object?)> Args)?> WhereAsync(ReadDatabase db, DbConnection conn, string? scope,
+    /// <summary>The conditions on tenant and cells, one per grain (each an index range of the rollups' keys, which
+    /// lead with tenant, grain and cell); none when no tenant has figures.</summary>
+    private static async Task<List<(string Sql, (string, object?)[] Args)>> WhereAsync(ReadDatabase db, DbConnection conn, string? scope,
         Dictionary<int, (long Lo, long Hi, List<long>? Cells)> grains, CancellationToken ct)
     {
-        var args = new List<(string, object?)>();
-        var sql = new StringBuilder();
+        var tenantArgs = new List<(string, object?)>();
+        string tenant;
         if (scope is not null)
         {
-            sql.Append("tenant_key = @tk");
-            args.Add(("@tk", scope));
+            tenant = "tenant_key = @tk";
+            tenantArgs.Add(("@tk", scope));
         }
         else
         {
             var tenants = await db.QueryRowsAsync(conn, ct, "SELECT tenant_key FROM parley_stats_templates WHERE template = ''", r => r.GetString(0));
-            if (tenants.Count == 0) return null;
-            sql.Append("tenant_key IN (").AppendJoin(", ", tenants.Select((_, i) => $"@tk{i}")).Append(')');
-            args.AddRange(tenants.Select((t, i) => ($"@tk{i}", (object?)t)));
+            if (tenants.Count == 0) return [];
+            tenant = tenants.Count == 1 ? "tenant_key = @tk0" : "tenant_key IN (" + string.Join(", ", tenants.Select((_, i) => $"@tk{i}")) + ")";
+            tenantArgs.AddRange(tenants.Select((t, i) => ($"@tk{i}", (object?)t)));
         }
-        if (grains.Count == 0) return null;
-        sql.Append(" AND (");
-        var first = true;
+        var conditions = new List<(string, (string, object?)[])>();
         foreach (var (grain, (lo, hi, cells)) in grains.OrderByDescending(g => g.Key))
         {
-            if (!first) sql.Append(" OR ");
-            first = false;
-            var g = $"@g{grain}";
-            args.Add((g, grain));
+            var args = new List<(string, object?)>(tenantArgs) { ("@g", grain) };
+            var sql = new StringBuilder(tenant).Append(" AND grain = @g AND ");
             if (cells is not null)
             {
-                sql.Append($"(grain = {g} AND cell IN (").AppendJoin(", ", cells.Select((_, i) => $"@c{grain}x{i}")).Append("))");
-                args.AddRange(cells.Select((c, i) => ($"@c{grain}x{i}", (object?)c)));
+                sql.Append("cell IN (").AppendJoin(", ", cells.Select((_, i) => $"@c{i}x")).Append(')');
+                args.AddRange(cells.Select((c, i) => ($"@c{i}x", (object?)c)));
             }
             else
             {
-                sql.Append($"(grain = {g} AND cell >= @lo{grain} AND cell <= @hi{grain})");
-                args.Add(($"@lo{grain}", lo));
-                args.Add(($"@hi{grain}", hi));
+                sql.Append("cell >= @lo AND cell <= @hi");
+                args.Add(("@lo", lo));
+                args.Add(("@hi", hi));
             }
+            conditions.Add((sql.ToString(), [.. args]));
         }
-        sql.Append(')');
-        return (sql.ToString(), args);
+        return conditions;
     }
 }

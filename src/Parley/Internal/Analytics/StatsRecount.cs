@@ -169,18 +169,8 @@ internal sealed class StatsRecount : IStatsWrites
         InsertRows(conn, flavor, "parley_stats_templates", ["tenant_key", "template"], _registered.Select(x => new object?[] { x.TenantKey, x.Template }));
     }
 
-    private static void InsertRows(DbConnection conn, SqlFlavor flavor, string table, string[] columns, IEnumerable<object?[]> rows)
-    {
-        foreach (var chunk in rows.Chunk(200))
-        {
-            using var cmd = conn.CreateCommand();
-            var width = columns.Length;
-            cmd.CommandText = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES " + string.Join(", ", Enumerable.Range(0, chunk.Length).Select(r =>
-                "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => string.Create(CultureInfo.InvariantCulture, $"@p{r * width + c}"))) + ")"));
-            flavor.AddPositional(cmd.Parameters, cmd.CreateParameter, [.. chunk.SelectMany(x => x)]);
-            cmd.ExecuteNonQuery();
-        }
-    }
+    private static void InsertRows(DbConnection conn, SqlFlavor flavor, string table, string[] columns, IEnumerable<object?[]> rows) =>
+        flavor.BulkInsert(conn, table, columns, rows);
 
     private static DateTimeOffset? ReadOne(DbConnection conn, SqlFlavor flavor, string sql, DateTimeOffset? at)
     {

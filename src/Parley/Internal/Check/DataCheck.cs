@@ -140,10 +140,13 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
     {
         var recount = new Analytics.StatsRecount();
         recount.Seed(Query("SELECT tenant_key, template FROM parley_stats_templates", r => (r.GetString(0), r.GetString(1))));
-        // Each message as its events give it (a status broken by hand is one finding, not two).
-        foreach (var m in Query($"SELECT id, {Analytics.StatsRecount.MessageFields} FROM parley_messages ORDER BY created_at, row_id",
-                     r => (Id: r.GetString(0), Row: Analytics.StatsRecount.Read(r, 1))))
-            recount.Add(replayed.TryGetValue((m.Row.TenantKey, m.Id), out var state) ? m.Row with { Delivery = state } : m.Row);
+        // Each message as its events give it (a status broken by hand is one finding, not two); a row Parley cannot
+        // read is already a finding of the status check, and is left out here.
+        foreach (var m in Query($"SELECT id, {Analytics.StatsRecount.MessageFields} FROM parley_messages ORDER BY created_at, row_id", Readable))
+        {
+            if (m is not { } row) continue;
+            recount.Add(replayed.TryGetValue((row.Row.TenantKey, row.Id), out var state) ? row.Row with { Delivery = state } : row.Row);
+        }
         recount.Collect();
 
         var counts = Query("SELECT tenant_key, grain, cell, channel, template, status, n FROM parley_stats_counts WHERE n <> 0",
@@ -178,6 +181,18 @@ internal sealed class DataCheck(DbConnection conn, LedgerEngine engine)
             findings.Add(new("rollups", $"{table}: {diffs.Count.ToString(CultureInfo.InvariantCulture)} rows differ from a recount of the messages ({shown})", true, repair));
         }
         if (repair && wrong.Any(w => w.Diffs.Count > 0)) Analytics.StatsRecount.Rebuild(conn, flavor);
+    }
+
+    private static (string Id, Analytics.MessageRowView Row)? Readable(DbDataReader r)
+    {
+        try
+        {
+            return (r.GetString(0), Analytics.StatsRecount.Read(r, 1));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidCastException or OverflowException)
+        {
+            return null;
+        }
     }
 
     private static string Cell(string tenantKey, int grain, long cell, string channel, string template) => string.Create(CultureInfo.InvariantCulture,

@@ -72,6 +72,42 @@ internal abstract class SqlFlavor
     public virtual string InsertOrKeep(string table, string columns, string values, string keys) =>
         $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT ({keys}) DO NOTHING";
 
+    /// <summary>Inserts many rows of text and whole numbers into an empty table on <paramref name="conn"/> (the rollups'
+    /// rebuild): one prepared statement re-bound per row where statements cost no round trip (SQLite), else multi-row
+    /// statements; PostgreSQL takes over with a binary COPY.</summary>
+    public virtual void BulkInsert(DbConnection conn, string table, IReadOnlyList<string> columns, IEnumerable<object?[]> rows)
+    {
+        var width = columns.Count;
+        string Values(int count) => string.Join(", ", Enumerable.Range(0, count).Select(r =>
+            "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@p{r * width + c}"))) + ")"));
+        var insert = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ";
+        if (!conn.CanCreateBatch)
+        {
+            using var one = conn.CreateCommand();
+            one.CommandText = insert + Values(1);
+            for (var i = 0; i < width; i++)
+            {
+                var p = one.CreateParameter();
+                p.ParameterName = "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                one.Parameters.Add(p);
+            }
+            one.Prepare();
+            foreach (var row in rows)
+            {
+                for (var i = 0; i < width; i++) Bind(one.Parameters[i], row[i]);
+                one.ExecuteNonQuery();
+            }
+            return;
+        }
+        foreach (var chunk in rows.Chunk(Math.Max(1, 2000 / width)))
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = insert + Values(chunk.Length);
+            AddPositional(cmd.Parameters, cmd.CreateParameter, [.. chunk.SelectMany(x => x)]);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>Whether commands are prepared explicitly (server engines prepare on their own).</summary>
     public virtual bool PrepareCommands => false;
 
