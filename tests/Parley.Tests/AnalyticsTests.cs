@@ -59,7 +59,7 @@ public abstract class AnalyticsTests(string engine)
         var (_, ids) = await SeedAsync(t.Ledger, rng, 120);
         using (var raw = t.Raw())
         {
-            TestDatabases.Exec(raw, "UPDATE parley_stats_counts SET n = n + 3 WHERE grain = 2 AND channel = 'sms'");
+            TestDatabases.Exec(raw, "UPDATE parley_stats_counts SET n = n + 3 WHERE grain = 3 AND channel = 'sms'");
             TestDatabases.Exec(raw, "DELETE FROM parley_stats_latency WHERE grain = 0");
             TestDatabases.Exec(raw, "DELETE FROM parley_stats_errors WHERE grain = 3");
         }

@@ -3,16 +3,15 @@ namespace Parley.Internal.Analytics;
 /// <summary>The time cells rollups are kept in (docs/analytics.md, "How the figures are kept"). A cell is named by its
 /// grain and its start in whole minutes since the Unix epoch (UTC). Every change is added to the quarter hour, hour and
 /// day (UTC) holding the message's <c>created_at</c>, so a window of whole quarter hours — every local day of every
-/// IANA zone since 1990 is one — is answered exactly from the fewest cells: eight-day blocks and days in the middle,
-/// hours and quarters at the edges. Each grain divides the next, counted from the epoch.</summary>
+/// IANA zone since 1990 is one — is answered exactly from the fewest cells: 64- and 8-day blocks and days in the
+/// middle, quarter days, hours and quarter hours at the edges. Each grain divides the next, counted from the
+/// epoch.</summary>
 internal static class StatsCells
 {
     /// <summary>The grains, finest first: their length in minutes.</summary>
-    public static ReadOnlySpan<int> Minutes => [15, 60, 1440, 8 * 1440];
+    public static ReadOnlySpan<int> Minutes => [15, 60, 6 * 60, 1440, 8 * 1440, 64 * 1440];
 
-    public const int Quarter = 0;
-    public const int Day = 2;
-    public const int Grains = 4;
+    public const int Grains = 6;
 
     /// <summary>The start of the quarter hour holding <paramref name="t"/>, in minutes since the epoch.</summary>
     public static long QuarterOf(DateTimeOffset t)

@@ -80,7 +80,7 @@ internal static class StatsQueries
         await using (var conn = await db.OpenAsync(ct))
         await using (await db.SnapshotAsync(conn, ct))
         {
-            foreach (var (sql, args) in await WhereAsync(db, conn, scope, Ranges(dayOf.Keys), ct))
+            foreach (var (sql, args) in await WhereAsync(db, conn, scope, Exact(dayOf.Keys), ct))
             {
                 foreach (var (grain, cell, status, n) in await db.QueryRowsAsync(conn, ct,
                              $"SELECT grain, cell, status, SUM(n) FROM parley_stats_counts WHERE {sql} AND channel = @mc AND template = @mt GROUP BY grain, cell, status",
@@ -174,14 +174,6 @@ internal static class StatsQueries
     private static Dictionary<int, (long Lo, long Hi, List<long>? Cells)> Exact(IEnumerable<(int Grain, long Cell)> cells) =>
         cells.GroupBy(c => c.Grain).ToDictionary(g => g.Key, g => (g.Min(c => c.Cell), g.Max(c => c.Cell), (List<long>?)[.. g.Select(c => c.Cell)]));
 
-    /// <summary>The cells of each grain, listed when few, else as the range that holds them (the caller drops the
-    /// cells it did not ask for).</summary>
-    private static Dictionary<int, (long Lo, long Hi, List<long>? Cells)> Ranges(IEnumerable<(int Grain, long Cell)> cells) =>
-        cells.GroupBy(c => c.Grain).ToDictionary(g => g.Key, g =>
-        {
-            var list = g.Select(c => c.Cell).ToList();
-            return (list.Min(), list.Max(), list.Count <= 1000 ? list : null);
-        });
 
     /// <summary>The conditions on tenant and cells, one per grain (each an index range of the rollups' keys, which
     /// lead with tenant, grain and cell); none when no tenant has figures.</summary>
@@ -205,20 +197,25 @@ internal static class StatsQueries
         var conditions = new List<(string, (string, object?)[])>();
         foreach (var (grain, (lo, hi, cells)) in grains.OrderByDescending(g => g.Key))
         {
-            var args = new List<(string, object?)>(tenantArgs) { ("@g", grain) };
-            var sql = new StringBuilder(tenant).Append(" AND grain = @g AND ");
-            if (cells is not null)
+            // Cells are looked up one by one (every key of the rollups leads with tenant, grain and cell), at most
+            // 500 to a query; a range is for reading every cell of a grain.
+            foreach (var chunk in cells is null ? [(long[]?)null] : cells.Chunk(500).Select(c => (long[]?)c))
             {
-                sql.Append("cell IN (").AppendJoin(", ", cells.Select((_, i) => $"@c{i}x")).Append(')');
-                args.AddRange(cells.Select((c, i) => ($"@c{i}x", (object?)c)));
+                var args = new List<(string, object?)>(tenantArgs) { ("@g", grain) };
+                var sql = new StringBuilder(tenant).Append(" AND grain = @g AND ");
+                if (chunk is not null)
+                {
+                    sql.Append("cell IN (").AppendJoin(", ", chunk.Select((_, i) => $"@c{i}x")).Append(')');
+                    args.AddRange(chunk.Select((c, i) => ($"@c{i}x", (object?)c)));
+                }
+                else
+                {
+                    sql.Append("cell >= @lo AND cell <= @hi");
+                    args.Add(("@lo", lo));
+                    args.Add(("@hi", hi));
+                }
+                conditions.Add((sql.ToString(), [.. args]));
             }
-            else
-            {
-                sql.Append("cell >= @lo AND cell <= @hi");
-                args.Add(("@lo", lo));
-                args.Add(("@hi", hi));
-            }
-            conditions.Add((sql.ToString(), [.. args]));
         }
         return conditions;
     }
