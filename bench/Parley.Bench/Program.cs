@@ -7,6 +7,8 @@ using Parley.Bench;
 // admin URLs; each run creates and drops its own database) beside each engine's raw baseline.
 // `readers [seconds] [rounds] [engine filter|-] [readers]` runs 64 (or [readers]) transcript readers beside 256 single-message writers, alternated with the
 // writers alone (SQLite, and the server engines whose PARLEY_BENCH_* variable is set).
+// `stats [messages] [sqlite|postgres|-]` times the analytics routes over a ledger of [messages] (10,000,000) generated straight into the
+// database, its rollups built by the upgrade's backfill, beside a plain scan of the messages (SQLite, and PostgreSQL when PARLEY_BENCH_POSTGRES is set).
 // Anything else goes to BenchmarkDotNet (e.g. `-- --filter '*'`).
 if (args.Length > 0 && args[0] == "ingest")
 {
@@ -28,5 +30,7 @@ if (args.Length > 0 && args[0] == "readers")
         args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 64);
 if (args.Length > 0 && args[0] == "schema")
     return SchemaDriver.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000);
+if (args.Length > 0 && args[0] == "stats")
+    return await StatsDriver.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000_000, args.Length > 2 && args[2] != "-" ? args[2] : null);
 BenchmarkSwitcher.FromAssembly(typeof(IngestDriver).Assembly).Run(args);
 return 0;
