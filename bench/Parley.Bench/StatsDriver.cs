@@ -170,7 +170,7 @@ internal static class StatsDriver
         finally
         {
             SqliteConnection.ClearAllPools();
-            Directory.Delete(dir, recursive: true);
+            if (Environment.GetEnvironmentVariable("PARLEY_BENCH_KEEP") is null) Directory.Delete(dir, recursive: true); else Console.Error.WriteLine("kept " + dir);
         }
     }
 
