@@ -21,8 +21,19 @@ internal sealed class StatsDeltas
     private readonly Dictionary<string, HashSet<string>> _templates = new(StringComparer.Ordinal);
     private readonly List<(string TenantKey, string Template)> _pending = [];
 
+    // The last count changed and its delta so far, not yet in _counts: a batch's messages mostly share one key, so
+    // most messages cost a comparison, not two dictionary lookups (measured in docs/benchmarks.md, "analytics rollups").
+    private (string TenantKey, long Quarter, string Channel, string Template, string Status) _last;
+    private long _lastDelta;
+
+    // The template the last message counted under (cleared with each transaction, whose registrations may roll back).
+    private string? _memoTenant, _memoTemplate, _memoResult;
+
     public void Reset()
     {
+        _last = default;
+        _lastDelta = 0;
+        _memoTenant = _memoTemplate = _memoResult = null;
         _counts.Clear();
         _latency.Clear();
         _errors.Clear();
@@ -54,8 +65,17 @@ internal sealed class StatsDeltas
 
     private void Add(in StatsContribution c, int sign)
     {
-        var count = (c.TenantKey, c.Quarter, c.Channel, c.Template, c.Status);
-        _counts[count] = _counts.GetValueOrDefault(count) + sign;
+        if (_last.Quarter == c.Quarter && string.Equals(_last.Status, c.Status, StringComparison.Ordinal) && string.Equals(_last.Template, c.Template, StringComparison.Ordinal)
+            && string.Equals(_last.Channel, c.Channel, StringComparison.Ordinal) && string.Equals(_last.TenantKey, c.TenantKey, StringComparison.Ordinal))
+        {
+            _lastDelta += sign;
+        }
+        else
+        {
+            TakeLast();
+            _last = (c.TenantKey, c.Quarter, c.Channel, c.Template, c.Status);
+            _lastDelta = sign;
+        }
         if (c.SentToDelivered is { } s2d) AddLatency(c, LatencySketch.SentToDelivered, s2d, sign);
         if (c.DeliveredToRead is { } d2r) AddLatency(c, LatencySketch.DeliveredToRead, d2r, sign);
         if (c.ErrorCode is { } code)
@@ -64,6 +84,14 @@ internal sealed class StatsDeltas
             var (n, last) = _errors.GetValueOrDefault(key);
             _errors[key] = (n + sign, sign > 0 ? Math.Max(last, c.ErrorAt) : last);
         }
+    }
+
+    private void TakeLast()
+    {
+        if (_last.Status is null) return;
+        _counts[_last] = _counts.GetValueOrDefault(_last) + _lastDelta;
+        _last = default;
+        _lastDelta = 0;
     }
 
     private void AddLatency(in StatsContribution c, string kind, double ms, int sign)
@@ -76,6 +104,15 @@ internal sealed class StatsDeltas
     /// <see cref="TemplateCap"/>, else <see cref="Other"/>; <c>''</c> for none. Registers the tenant and the template
     /// on first sight.</summary>
     private string TemplateOf(IStatsWrites store, string tenantKey, string? template)
+    {
+        if (_memoResult is not null && string.Equals(template, _memoTemplate, StringComparison.Ordinal) && string.Equals(tenantKey, _memoTenant, StringComparison.Ordinal))
+            return _memoResult;
+        var result = MapTemplate(store, tenantKey, template);
+        (_memoTenant, _memoTemplate, _memoResult) = (tenantKey, template, result);
+        return result;
+    }
+
+    private string MapTemplate(IStatsWrites store, string tenantKey, string? template)
     {
         var known = Known(tenantKey);
         if (known.Count == 0) Refresh(store, tenantKey, known);
@@ -129,6 +166,7 @@ internal sealed class StatsDeltas
     /// <summary>Writes the transaction's changes to every grain and margin, just before commit.</summary>
     public void Flush(IStatsWrites store)
     {
+        TakeLast();
         if (_counts.Count > 0)
         {
             var rows = new Dictionary<CountKey, long>();
