@@ -124,7 +124,7 @@ internal sealed class StatsRecount : IStatsWrites
     /// Returns how many messages it counted.</summary>
     public static long Rebuild(DbConnection conn, SqlFlavor flavor)
     {
-        foreach (var table in Tables) Exec(conn, flavor, $"DELETE FROM {table}");
+        foreach (var table in Tables) Exec(conn, $"DELETE FROM {table}");
         var recount = new StatsRecount();
         long counted = 0;
         DateTimeOffset? after = null;
@@ -160,17 +160,14 @@ internal sealed class StatsRecount : IStatsWrites
     /// <summary>Inserts the collected rows and registered templates (into tables that hold none of them).</summary>
     public void Insert(DbConnection conn, SqlFlavor flavor)
     {
-        InsertRows(conn, flavor, "parley_stats_counts", [.. AdoWriteStore.CountKeys, "n"],
+        flavor.BulkInsert(conn, "parley_stats_counts", [.. AdoWriteStore.CountKeys, "n"],
             Counts.Where(x => x.Value != 0).Select(x => new object?[] { x.Key.TenantKey, x.Key.Grain, x.Key.Cell, x.Key.Channel, x.Key.Template, x.Key.Status, x.Value }));
-        InsertRows(conn, flavor, "parley_stats_latency", [.. AdoWriteStore.LatencyKeys, .. AdoWriteStore.BucketColumns],
+        flavor.BulkInsert(conn, "parley_stats_latency", [.. AdoWriteStore.LatencyKeys, .. AdoWriteStore.BucketColumns],
             Latencies.Where(x => x.Value.Any(v => v != 0)).Select(x => AdoWriteStore.LatencyValues(x.Key, x.Value)));
-        InsertRows(conn, flavor, "parley_stats_errors", [.. AdoWriteStore.ErrorKeys, "n", "last_at"],
+        flavor.BulkInsert(conn, "parley_stats_errors", [.. AdoWriteStore.ErrorKeys, "n", "last_at"],
             Errors.Where(x => x.Value.N != 0).Select(x => new object?[] { x.Key.TenantKey, x.Key.Grain, x.Key.Cell, x.Key.Channel, x.Key.Template, x.Key.ErrorCode, x.Value.N, x.Value.LastAt }));
-        InsertRows(conn, flavor, "parley_stats_templates", ["tenant_key", "template"], _registered.Select(x => new object?[] { x.TenantKey, x.Template }));
+        flavor.BulkInsert(conn, "parley_stats_templates", ["tenant_key", "template"], _registered.Select(x => new object?[] { x.TenantKey, x.Template }));
     }
-
-    private static void InsertRows(DbConnection conn, SqlFlavor flavor, string table, string[] columns, IEnumerable<object?[]> rows) =>
-        flavor.BulkInsert(conn, table, columns, rows);
 
     private static DateTimeOffset? ReadOne(DbConnection conn, SqlFlavor flavor, string sql, DateTimeOffset? at)
     {
@@ -182,7 +179,7 @@ internal sealed class StatsRecount : IStatsWrites
         return value is null or DBNull ? null : RowReaders.Time(value);
     }
 
-    private static void Exec(DbConnection conn, SqlFlavor flavor, string sql)
+    private static void Exec(DbConnection conn, string sql)
     {
         using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;

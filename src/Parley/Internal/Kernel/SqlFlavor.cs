@@ -40,9 +40,13 @@ internal abstract class SqlFlavor
     /// <summary>Adds to <paramref name="rows"/> facets' counts in one statement, five parameters a row (tenant key,
     /// session id, facet, value, delta: <c>@p0</c> … <c>@p4</c>, then <c>@p5</c> …), inserting those missing.</summary>
     public string UpsertFacets(int rows) =>
-        "INSERT INTO parley_session_facets (tenant_key, session_id, facet, value, n) VALUES " +
-        string.Join(", ", Enumerable.Range(0, rows).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"(@p{5 * r}, @p{5 * r + 1}, @p{5 * r + 2}, @p{5 * r + 3}, @p{5 * r + 4})"))) + " " + FacetConflict;
+        "INSERT INTO parley_session_facets (tenant_key, session_id, facet, value, n) VALUES " + Placeholders(5, rows) + " " + FacetConflict;
+
+    /// <summary><paramref name="rows"/> value rows of <paramref name="width"/> positional parameters each:
+    /// <c>(@p0, @p1), (@p2, @p3)</c> … row after row.</summary>
+    protected static string Placeholders(int width, int rows) =>
+        string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", Enumerable.Range(0, width).Select(c =>
+            "@p" + (r * width + c).ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")"));
 
     /// <summary>What follows the rows of an insert into <c>parley_session_facets</c> so that a row whose facet
     /// exists adds its <c>n</c> to the stored count.</summary>
@@ -55,9 +59,7 @@ internal abstract class SqlFlavor
     {
         var width = keys.Count + sums.Count + (max is null ? 0 : 1);
         var columns = string.Join(", ", [.. keys, .. sums, .. (max is null ? Array.Empty<string>() : [max])]);
-        return $"INSERT INTO {table} ({columns}) VALUES " +
-            string.Join(", ", Enumerable.Range(0, rows).Select(r => "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@p{r * width + c}"))) + ")")) +
-            " " + AddOnConflict(table, string.Join(", ", keys), sums, max);
+        return $"INSERT INTO {table} ({columns}) VALUES " + Placeholders(width, rows) + " " + AddOnConflict(table, string.Join(", ", keys), sums, max);
     }
 
     /// <summary>What follows the rows of <see cref="AddRows"/>.</summary>
@@ -78,13 +80,11 @@ internal abstract class SqlFlavor
     public virtual void BulkInsert(DbConnection conn, string table, IReadOnlyList<string> columns, IEnumerable<object?[]> rows)
     {
         var width = columns.Count;
-        string Values(int count) => string.Join(", ", Enumerable.Range(0, count).Select(r =>
-            "(" + string.Join(", ", Enumerable.Range(0, width).Select(c => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"@p{r * width + c}"))) + ")"));
         var insert = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ";
         if (!conn.CanCreateBatch)
         {
             using var one = conn.CreateCommand();
-            one.CommandText = insert + Values(1);
+            one.CommandText = insert + Placeholders(width, 1);
             for (var i = 0; i < width; i++)
             {
                 var p = one.CreateParameter();
@@ -102,7 +102,7 @@ internal abstract class SqlFlavor
         foreach (var chunk in rows.Chunk(Math.Max(1, 2000 / width)))
         {
             using var cmd = conn.CreateCommand();
-            cmd.CommandText = insert + Values(chunk.Length);
+            cmd.CommandText = insert + Placeholders(width, chunk.Length);
             AddPositional(cmd.Parameters, cmd.CreateParameter, [.. chunk.SelectMany(x => x)]);
             cmd.ExecuteNonQuery();
         }
