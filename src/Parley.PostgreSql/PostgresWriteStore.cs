@@ -106,16 +106,8 @@ internal sealed class PostgresWriteStore(NpgsqlDataSource source) : AdoWriteStor
     // The prefetch's queries take a list of ids, and their cached generic plan is made once, maybe while a table was
     // still small (a fresh database): it kept scanning the whole event table until the next ANALYZE, 0.6 s a query.
     // Custom plans for them only: set for every statement, the foreign-key checks would be planned for every row.
-    protected override IDisposable? PlanEachQuery()
-    {
-        Exec("SET LOCAL plan_cache_mode = force_custom_plan");
-        return new Restore(this);
-    }
-
-    private sealed class Restore(PostgresWriteStore store) : IDisposable
-    {
-        public void Dispose() => store.Exec("SET LOCAL plan_cache_mode = auto");
-    }
+    protected override void PlanEachQuery(bool custom) =>
+        Exec(custom ? "SET LOCAL plan_cache_mode = force_custom_plan" : "SET LOCAL plan_cache_mode = auto");
     public override void InsertEvent(EventRow e)
     {
         NoteEvent(e);

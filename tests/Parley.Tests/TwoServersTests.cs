@@ -77,7 +77,7 @@ public class TwoServersTests
                     if (response.StatusCode != HttpStatusCode.OK || text.Contains("\"error\":{", StringComparison.Ordinal)) failures.Add($"{(int)response.StatusCode} {text}");
                 }
             })));
-            Assert.Empty(failures);
+            Assert.True(failures.IsEmpty, string.Join("\n", failures));
             foreach (var c in clients) c.Dispose();
         }
         finally

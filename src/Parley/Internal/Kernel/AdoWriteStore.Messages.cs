@@ -32,7 +32,7 @@ internal abstract partial class AdoWriteStore
     {
         if (!PrefetchReads || messageIds.Count + providerIds.Count < 2) return;
         Flush();
-        using var planned = PlanEachQuery();
+        PlanEachQuery(true);
         foreach (var chunk in messageIds.Where(id => !_idsCached.Contains(id)).Chunk(500))
         {
             Load($"SELECT {MessageColumns} FROM parley_messages WHERE id IN ({Params(chunk.Length)}){flavor.ForUpdate}", chunk);
@@ -50,11 +50,17 @@ internal abstract partial class AdoWriteStore
             while (r.Read()) _eventKeys.Add((r.GetString(0), r.GetString(1), WireNames.Status(r.GetString(2)), TimeAt(r, 3), Str(r, 4)));
             _eventsCached.UnionWith(chunk);
         }
+        PlanEachQuery(false);
     }
 
-    /// <summary>Makes the queries until disposal be planned for their own parameters and the tables' current size
-    /// (null where the engine caches no plans).</summary>
-    protected virtual IDisposable? PlanEachQuery() => null;
+    /// <summary>With <paramref name="custom"/>, makes the following queries be planned for their own parameters and
+    /// the tables' current size; without, goes back to cached plans (nothing where the engine caches no plans). The
+    /// switch back runs only after the queries succeeded: a statement in a transaction the server has aborted (a
+    /// query that lost a deadlock) fails with "current transaction is aborted" and would hide the error that says to
+    /// retry; the rollback ends the setting anyway.</summary>
+    protected virtual void PlanEachQuery(bool custom)
+    {
+    }
 
     private void Load(string sql, string[] values)
     {
