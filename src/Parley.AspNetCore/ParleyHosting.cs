@@ -13,6 +13,7 @@ using Parley.AspNetCore.Http;
 using Parley.AspNetCore.Messages;
 using Parley.AspNetCore.Operations;
 using Parley.AspNetCore.Sessions;
+using Parley.AspNetCore.Transfer;
 
 namespace Parley.AspNetCore;
 
@@ -106,6 +107,7 @@ public static class ParleyEndpointExtensions
         routes.MapMessages();
         routes.MapEvents();
         routes.MapStats();
+        routes.MapTransfer();
         routes.MapSystem();
         group.MapHealth(metrics);
         // Parley's own document describes these routes (Http/openapi.json); a host's generated document would not

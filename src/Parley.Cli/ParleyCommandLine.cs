@@ -38,6 +38,7 @@ internal static class ParleyCommandLine
         root.Subcommands.Add(StatsCommand.Build());
         root.Subcommands.Add(KeysCommands.Build());
         foreach (var command in BackupCommands.Build()) root.Subcommands.Add(command);
+        foreach (var command in TransferCommands.Build()) root.Subcommands.Add(command);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -280,6 +280,51 @@ public sealed partial class Ledger : IAsyncDisposable
         return total;
     }
 
+    /// <summary>Imports the rows of a verified NDJSON export (docs/transfer.md, "Import") through the writer, a batch of
+    /// lines a transaction (a message never apart from its events), so other writers wait at most one batch.</summary>
+    internal async Task<ImportResult> ImportLinesAsync(Stream verified, ImportOptions options, IProgress<TransferProgress>? progress, long totalLines,
+        CancellationToken cancellationToken)
+    {
+        var context = new Internal.Transfer.ImportContext(options.Tenant);
+        long inserted = 0, updated = 0, unchanged = 0, conflictCount = 0, done = 0;
+        var conflicts = new List<ImportConflict>();
+        var lines = new List<Internal.Transfer.ImportLine>(ImportBatchLines + 64);
+
+        async Task Send()
+        {
+            if (lines.Count == 0) return;
+            var result = await _writer.Enqueue(new Internal.Transfer.ImportBatchOp(context, [.. lines], options.OnConflict), cancellationToken);
+            foreach (var (id, tenant) in result.Tenants) context.SessionTenants[id] = tenant;
+            context.LastMessage = result.Last;
+            inserted += result.Inserted;
+            updated += result.Updated;
+            unchanged += result.Unchanged;
+            conflictCount += result.Conflicts.Count;
+            conflicts.AddRange(result.Conflicts.Take(Math.Max(0, 1000 - conflicts.Count)));
+            done += lines.Count;
+            lines.Clear();
+            progress?.Report(new TransferProgress(done, totalLines, "lines"));
+        }
+
+        await foreach (var line in Internal.Transfer.NdjsonReader.LinesAsync(verified, cancellationToken))
+        {
+            // A batch ends before a session or message line, never between a message and its events.
+            if (lines.Count >= ImportBatchLines && line is not Internal.Transfer.EventLine) await Send();
+            lines.Add(line);
+        }
+        await Send();
+        await RecordSystemEventAsync(conflictCount > 0 ? SystemEventLevel.Warning : SystemEventLevel.Info, "maintenance", "import",
+            new System.Text.Json.Nodes.JsonObject
+            {
+                ["file"] = options.Name, ["inserted"] = inserted, ["updated"] = updated, ["unchanged"] = unchanged, ["conflicts"] = conflictCount,
+            }, cancellationToken);
+        return new ImportResult(inserted, updated, unchanged, conflicts, conflictCount);
+    }
+
+    /// <summary>Lines in one import transaction: large enough that a commit's fixed cost is spread thin, small enough
+    /// that the writer's other callers wait only milliseconds.</summary>
+    private const int ImportBatchLines = 2000;
+
     /// <summary>A setting of the writer's connection (<c>synchronous</c>, <c>journal_mode</c> …), for diagnostics.</summary>
     internal async Task<object?> ReadWriterPragmaAsync(string name) => await _writer.Enqueue(new ReadSettingOp(name));
 

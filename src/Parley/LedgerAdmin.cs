@@ -77,6 +77,105 @@ public sealed class LedgerAdmin
         }, cancellationToken);
     }
 
+    /// <summary>Exports messages (and, as NDJSON, their sessions and events) to <paramref name="output"/>
+    /// (docs/transfer.md): one read snapshot, streamed page by page in constant memory while writes continue.
+    /// <paramref name="progress"/> hears how many messages are written of how many. The stream is not closed.</summary>
+    public Task<ExportResult> ExportAsync(Stream output, ExportOptions options, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Internal.Transfer.Export.Check(options);
+        _engine.RequireExisting(_url);
+        return Internal.Transfer.Export.WriteAsync(_engine, _url, output, options, progress, cancellationToken);
+    }
+
+    /// <summary>Exports to a file (<see cref="ExportAsync"/>), written owner-only beside <paramref name="path"/> and renamed
+    /// into place when complete; gzip-compressed when the name ends in <c>.gz</c>. Never the live database or a database
+    /// in use; an existing file only with <paramref name="overwrite"/>.</summary>
+    public Task<ExportResult> ExportToFileAsync(string path, ExportOptions options, bool overwrite = false, IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Internal.Transfer.Export.Check(options);
+        _engine.RequireExisting(_url);
+        return Internal.Transfer.Export.WriteFileAsync(_engine, _url, path, overwrite, options, progress, cancellationToken);
+    }
+
+    /// <summary>Imports an NDJSON export (docs/transfer.md, "Import") from a file (<c>.gz</c> by name). The whole file is
+    /// checked against its trailer first (header, line counts, SHA-256), so a file cut short or changed is refused
+    /// with an <see cref="InvalidDataException"/> before anything is written. Then its lines go in through the ledger's
+    /// writer, 2,000 to a transaction: what is stored exactly is unchanged (importing a file twice changes nothing),
+    /// a line that disagrees with stored data is a conflict, reported with its line number. A SQLite file that does not
+    /// exist is created. From <see cref="For(LedgerOptions)"/>, a ledger is opened for the call (without a spool).</summary>
+    public async Task<ImportResult> ImportFileAsync(string path, ImportOptions? options = null, IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new ArgumentException($"{path} does not exist.", "file");
+        options ??= new ImportOptions();
+        if (options.Name is null) options = options with { Name = Path.GetFullPath(path) };
+        Stream Open()
+        {
+            var file = File.OpenRead(path);
+            return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+        }
+        Internal.Transfer.NdjsonTrailer trailer;
+        await using (var check = Open())
+        {
+            try
+            {
+                trailer = await Internal.Transfer.NdjsonReader.VerifyAsync(check, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: {e.Message}", e);
+            }
+        }
+        await using var input = Open();
+        return await WithLedger(ledger => ledger.ImportLinesAsync(input, options, progress, trailer.Sessions + trailer.Messages + trailer.Events, cancellationToken),
+            createIfMissing: true, cancellationToken);
+    }
+
+    /// <summary>Imports an NDJSON export read from <paramref name="input"/> (standard input, a request body): copied to
+    /// an owner-only temporary file first, so it is checked whole before anything is written, as
+    /// <see cref="ImportFileAsync"/> does.</summary>
+    public async Task<ImportResult> ImportAsync(Stream input, ImportOptions? options = null, IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options ??= new ImportOptions();
+        var temp = Path.Combine(Path.GetTempPath(), $"parley-import-{Guid.NewGuid():N}.ndjson");
+        try
+        {
+            await using (var file = Internal.PrivateFile.Create(temp))
+                await input.CopyToAsync(file, cancellationToken);
+            try
+            {
+                return await ImportFileAsync(temp, options with { Name = options.Name ?? "input" }, progress, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{options.Name ?? "input"}: {e.InnerException?.Message ?? e.Message}", e);
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private async Task<T> WithLedger<T>(Func<Ledger, Task<T>> body, bool createIfMissing, CancellationToken cancellationToken)
+    {
+        if (_ledger is not null) return await body(_ledger);
+        if (!createIfMissing) _engine.RequireExisting(_url);
+        await using var ledger = await Ledger.OpenAsync(new LedgerOptions
+        {
+            Database = _options.Database, Schema = _options.Schema, MigrationLockTimeout = _options.MigrationLockTimeout, BusyTimeout = _options.BusyTimeout,
+            Synchronous = _options.Synchronous, LoggerFactory = _options.LoggerFactory, TimeProvider = _options.TimeProvider, Spool = false,
+            CreateIfMissing = createIfMissing,
+        }, cancellationToken);
+        return await body(ledger);
+    }
+
     /// <summary>Refreshes the planner's statistics and tidies storage (SQLite: <c>ANALYZE</c>, <c>PRAGMA optimize</c>;
     /// PostgreSQL: <c>VACUUM (ANALYZE)</c>; MariaDB: <c>ANALYZE TABLE</c>), records a system event, and returns the
     /// statements that ran.</summary>

@@ -8,7 +8,7 @@ namespace Parley.AspNetCore.Http;
 /// <summary>Keeps web pages from using the API through a visitor's browser (docs/security.md, HTTP). A keyless server
 /// listening on loopback answers only to loopback host names (DNS rebinding), so anything else is 421; requests that
 /// change state refuse other origins (CSRF) with 403; and a body sent to <c>/api/v1</c> must be declared
-/// <c>application/json</c>, UTF-8 if a charset is given (under <c>{prefix}/api/v1</c>), or it is 415 — the content types a plain HTML form or
+/// <c>application/json</c> (<c>application/x-ndjson</c> for <c>/import</c>), UTF-8 if a charset is given (under <c>{prefix}/api/v1</c>), or it is 415 — the content types a plain HTML form or
 /// <c>fetch</c> without a preflight can send are all refused there.</summary>
 internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly, PathString api)
 {
@@ -29,7 +29,7 @@ internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly, PathString a
         }
         // The provider webhooks still to come (/webhooks/{provider}/{connection_id}) will take form posts; they sit outside
         // this rule, as they sit outside the Bearer-key rule, and check the provider's signature instead.
-        if (changes && request.Path.StartsWithSegments(api) && NotJson(ctx) is { } detail)
+        if (changes && request.Path.StartsWithSegments(api) && NotJson(ctx, ndjson: request.Path.StartsWithSegments(api.Add("/import"))) is { } detail)
         {
             await Problems.Problem(415, "Unsupported media type", detail).ExecuteAsync(ctx);
             return;
@@ -56,9 +56,15 @@ internal sealed class BrowserGuard(ApiKeys keys, bool loopbackOnly, PathString a
                || !string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string? NotJson(HttpContext ctx)
+    // POST /import takes NDJSON (application/x-ndjson), which a form or a fetch without a preflight cannot send either.
+    private static string? NotJson(HttpContext ctx, bool ndjson)
     {
         var declared = ctx.Request.ContentType;
+        if (ndjson)
+            return MediaTypeHeaderValue.TryParse(declared, out var nd) && nd.MediaType.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase) &&
+                   (!HeaderUtilities.RemoveQuotes(nd.Charset).HasValue || HeaderUtilities.RemoveQuotes(nd.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+                ? null
+                : "send the export as NDJSON with Content-Type: application/x-ndjson.";
         if (declared is null)
             return ctx.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true ? "send the body as JSON with Content-Type: application/json." : null;
         if (!MediaTypeHeaderValue.TryParse(declared, out var media) || !media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))

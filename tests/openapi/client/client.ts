@@ -141,6 +141,15 @@ check(errors.data !== undefined && Array.isArray(errors.data.items), "getErrorSt
 const badDays = await client.GET("/api/v1/stats", { params: { query: { days: 0 } } });
 check(badDays.response.status === 400 && badDays.error?.errors?.["days"]?.length === 1, "a bad days is a 400 naming it");
 
+// Export and import: this run's session as NDJSON, imported again, every line already stored.
+const exported = await client.GET("/api/v1/export", { params: { query: { format: "ndjson", session_id: session.id } }, parseAs: "text" });
+const dump = exported.data;
+check(typeof dump === "string" && dump.includes('"type":"trailer"') && exported.response.headers.get("content-disposition")?.startsWith("attachment") === true, "exportMessages");
+const imported = await client.POST("/api/v1/import", {
+  body: dump, bodySerializer: (b: string) => b, headers: { "content-type": "application/x-ndjson" },
+});
+check(imported.data !== undefined && imported.data.inserted === 0 && imported.data.conflicts === 0 && imported.data.unchanged > 0, "importExport");
+
 // System and health.
 const system = await client.GET("/api/v1/system/events", { params: { query: { level: "info", limit: 10 } } });
 check(system.data !== undefined && Array.isArray(system.data.items), "listSystemEvents");

@@ -161,7 +161,9 @@ internal sealed class WriteBatch
     {
         foreach (var state in _sessions.Values)
         {
-            if (state is { Dirty: true, Deleted: false }) Store.Sessions.UpdateSession(state.Row);
+            if (state is not { Dirty: true, Deleted: false }) continue;
+            Store.Sessions.UpdateSession(state.Row);
+            if (state.KeepsUpdatedAt) Store.Sessions.KeepUpdatedAt(state.Row);
         }
         var deltas = new List<FacetDelta>(_facets.Count);
         foreach (var ((tenantKey, session, facet, value), delta) in _facets)
@@ -188,6 +190,17 @@ internal sealed class SessionState(SessionRow row)
 
     /// <summary>The summary changed without new activity (retention): written back, <c>updated_at</c> kept.</summary>
     public void MarkChanged() => Dirty = true;
+
+    /// <summary>Whether <c>updated_at</c> is the row's own even where the database would stamp the time of the update
+    /// (an imported session keeps its source's).</summary>
+    public bool KeepsUpdatedAt { get; private set; }
+
+    /// <summary>Written back with its own <c>updated_at</c> (<see cref="KeepsUpdatedAt"/>).</summary>
+    public void MarkImported()
+    {
+        Dirty = true;
+        KeepsUpdatedAt = true;
+    }
 
     public long MarkerOf(Reader reader) => reader == Reader.Agent ? Row.AgentReadSeq : Row.UserReadSeq;
 }

@@ -16,6 +16,9 @@ internal interface ISessionWrites
     void InsertSession(SessionRow session);
     /// <summary>Writes every mutable field and counter of the session.</summary>
     void UpdateSession(SessionRow session);
+    /// <summary>Sets <c>updated_at</c> back to the row's after <see cref="UpdateSession"/>, whose unchanged
+    /// <c>updated_at</c> the database's trigger replaces with the time of the update (an import keeps the source's).</summary>
+    void KeepUpdatedAt(SessionRow session);
     bool DeleteSession(string tenantKey, string id);
     void AddFacet(string tenantKey, string sessionId, string facet, string value, long delta);
 
