@@ -44,9 +44,10 @@ internal abstract partial class AdoWriteStore
         s.Id, s.Title, WireNames.Of(s.Status), s.EndedAt, s.UpdatedAt, new JsonText(s.MetadataJson), s.MessageCount,
         s.FirstMessageAt, s.LastMessageAt, s.LastSeq, s.AgentReadSeq, s.UserReadSeq, s.UnreadForAgent, s.UnreadForUser, s.TenantKey);
 
-    // A second statement, because the trigger fires only when an update leaves updated_at as it was.
+    // A second statement, because the trigger fires only when an update leaves updated_at as it was; and only where the
+    // trigger did fire, since setting it to its own value would fire it again.
     public void KeepUpdatedAt(SessionRow s) =>
-        Defer("UPDATE parley_sessions SET updated_at = @p0 WHERE tenant_key = @p1 AND id = @p2", s.UpdatedAt, s.TenantKey, s.Id);
+        Defer("UPDATE parley_sessions SET updated_at = @p0 WHERE tenant_key = @p1 AND id = @p2 AND updated_at <> @p0", s.UpdatedAt, s.TenantKey, s.Id);
 
     public bool DeleteSession(string tenantKey, string id)
     {

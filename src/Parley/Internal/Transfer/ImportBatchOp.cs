@@ -58,8 +58,13 @@ internal sealed class ImportBatchOp(ImportContext context, IReadOnlyList<ImportL
                     if (bad.Kind == NdjsonLines.Message) last = ("", bad.Id, true);
                     break;
                 case SessionLine s:
-                    steps.Add(CheckSession(batch, s, newSessions, tenants));
+                {
+                    var step = CheckSession(batch, s, newSessions, tenants);
+                    // The session's messages and events are skipped with it.
+                    if (step.Plan == Plan.Conflict) tenants[s.Row.Id] = null;
+                    steps.Add(step);
                     break;
+                }
                 case MessageLine m:
                 {
                     var step = CheckMessage(batch, m, tenants, newSessions, newMessages, seqs, providers, keys);
